@@ -1,0 +1,23 @@
+//! The xiaoan domain core: what a school, an alarm point, a user and an incident are, and the rules
+//! that move an incident from the press to its closing. Pure code: no sockets, no database, no
+//! system clock (time is passed in). Storage and the web layer call into this crate; it calls
+//! nothing outside itself.
+//!
+//! # Layout
+//! - [`model`]: the directory: regions, schools, alarm points, devices, people, users.
+//! - [`access`]: roles, scopes, what each role may do and see (one table).
+//! - [`incident`]: the incident record, its timeline entries and the pure state machine.
+//! - [`escalation`]: which unclaimed incidents are due to escalate at a given time.
+//! - [`geo`]: WGS-84 → GCJ-02 for drawing on Chinese base maps.
+
+pub mod access;
+pub mod escalation;
+pub mod geo;
+pub mod incident;
+pub mod model;
+
+pub use access::{Action, Role, Scope};
+pub use incident::{
+    Command, Disposition, Incident, IncidentState, NewAlarm, TimelineEntry, TransitionError,
+};
+pub use model::{AlarmPoint, Directory, Person, Region, RegionKind, School, SchoolKind, User};

@@ -1,0 +1,176 @@
+//! xiaoan storage. Everything durable goes through the [`Store`] trait: the directory (regions,
+//! schools, alarm points, people, users), login sessions, incidents with their timelines (the
+//! global event log the live stream resumes from) and idempotency keys.
+//!
+//! Promise kept by every backend: when a write method returns `Ok`, the data is on disk (fsync'd);
+//! callers acknowledge an alarm only after that. [`conformance`] holds the one suite every backend
+//! must pass; [`sqlite`] is the embedded default.
+
+pub mod conformance;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use xiaoan_core::incident::{Actor, Command, Incident, IncidentState, NewAlarm, TimelineEntry};
+use xiaoan_core::model::{AlarmPoint, Device, Directory, Id, Person, Region, School, User};
+use xiaoan_core::TransitionError;
+
+pub use sqlite::SqliteStore;
+
+/// Why a storage call failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule was broken (duplicate username, ...).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The domain refused the change (already claimed, wrong state, ...).
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The database cannot take writes now (disk full, I/O error, locked too long).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; a bug or a corrupt database.
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+/// Result of a store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A user as stored, with the password hash the store keeps but never logs.
+#[derive(Clone)]
+pub struct UserRecord {
+    pub user: User,
+    /// PHC string (argon2id).
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("user", &self.user)
+            .field("password_hash", &"<redacted>")
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+/// A login session. The token itself is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: Id,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Everything needed to fill an empty directory (demo data, imports). Ids in it are the ids the
+/// records get, so cross-references hold.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DirectorySeed {
+    pub regions: Vec<Region>,
+    pub schools: Vec<School>,
+    pub alarm_points: Vec<AlarmPoint>,
+    pub devices: Vec<Device>,
+    pub people: Vec<Person>,
+    /// Users with their password hashes.
+    pub users: Vec<(User, String)>,
+}
+
+/// What raising an alarm did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaiseOutcome {
+    /// The incident after the alarm: new or joined.
+    pub incident: Incident,
+    /// True when the alarm joined an incident that was already open.
+    pub joined: bool,
+    /// The timeline entries written, with their global event ids.
+    pub entries: Vec<TimelineEntry>,
+    /// True when this answer was replayed for a repeated idempotency key; nothing was written.
+    pub replayed: bool,
+}
+
+/// An idempotency key scoped to who sent it, so two users cannot collide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// "user:<id>", "dc09:<account>", ...
+    pub principal: String,
+    pub key: String,
+}
+
+/// Which incidents to list.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only these schools (None: all).
+    pub school_ids: Option<Vec<Id>>,
+    /// Only these states (empty: all).
+    pub states: Vec<IncidentState>,
+    /// Most recent first, at most this many (None: no limit).
+    pub limit: Option<u32>,
+}
+
+/// One entry of the global event log with its incident as it stands now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub entry: TimelineEntry,
+    pub incident: Incident,
+}
+
+/// Durable storage for xiaoan. Every method is scoped by arguments only; authorization is the
+/// caller's job. Write methods return only after the data is durable.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Fills the directory. Fails with `Conflict` if it already holds schools.
+    async fn seed_directory(&self, seed: &DirectorySeed) -> Result<()>;
+    /// Loads the whole directory (regions, schools, points, devices, people).
+    async fn load_directory(&self) -> Result<Directory>;
+    /// All users, without password hashes.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// A user by login name, with the hash.
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
+    /// A user by id.
+    async fn user_by_id(&self, id: Id) -> Result<Option<User>>;
+
+    /// Stores a new session.
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    /// A session that has not expired at `now`.
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
+    /// Slides a session's expiry forward.
+    async fn touch_session(&self, token_hash: &str, expires_at: DateTime<Utc>) -> Result<()>;
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    /// Raises an alarm: joins the alarm point's open incident or opens a new one, atomically,
+    /// durably. With an idempotency key already seen, returns the first answer with
+    /// `replayed = true` and writes nothing.
+    async fn raise_alarm(
+        &self,
+        alarm: &NewAlarm,
+        key: Option<&IdempotencyKey>,
+        now: DateTime<Utc>,
+    ) -> Result<RaiseOutcome>;
+    /// Applies a command to an incident atomically (load, [`xiaoan_core::incident::apply`], write).
+    async fn apply_command(
+        &self,
+        incident_id: Id,
+        command: &Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Incident, TimelineEntry)>;
+    /// One incident.
+    async fn incident(&self, id: Id) -> Result<Option<Incident>>;
+    /// An incident's timeline, oldest first.
+    async fn timeline(&self, incident_id: Id) -> Result<Vec<TimelineEntry>>;
+    /// Incidents matching the filter, most recent first.
+    async fn list_incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>>;
+    /// Event-log entries after `after_id`, oldest first, at most `limit`.
+    async fn events_since(&self, after_id: i64, limit: u32) -> Result<Vec<LoggedEvent>>;
+    /// The newest event id (0 when empty).
+    async fn last_event_id(&self) -> Result<i64>;
+}

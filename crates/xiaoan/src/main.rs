@@ -1,1 +1,38 @@
-fn main() {}
+//! `xiaoan`: parses the command line, sets up logging and runs the chosen subcommand.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use xiaoan::cmds::{self, Cli, Command};
+
+fn init_logging(level: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::DefaultConfig => {
+            cmds::default_config::run();
+            Ok(())
+        }
+        Command::Serve(args) => {
+            init_logging(&args.server.config()?.log.level);
+            cmds::serve::run(args).await
+        }
+        Command::Demo(args) => {
+            init_logging(&args.server.config()?.log.level);
+            cmds::demo::run(args).await
+        }
+        Command::Bench(args) => {
+            init_logging("warn");
+            cmds::bench::run(args).await
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The running alarm centre. Every alarm source (the web button today, DC-09 and GB/T 28181
+//! listeners later) raises through [`Hub::raise`]; every operator action goes through
+//! [`Hub::act`]. The hub commits through the [`Store`] first and only then publishes the change to
+//! live subscribers, in event-id order, so the console never shows what was not stored and a
+//! subscriber that resumes from the store by event id sees no gap.
+//!
+//! Owns: the live broadcast, the directory snapshot, the escalation loop. Never touches HTTP or
+//! sockets.
+
+mod escalator;
+mod metrics;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use tokio::sync::{Mutex, RwLock, broadcast};
+use xiaoan_base::Clock;
+use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
+use xiaoan_core::model::Directory;
+use xiaoan_store::{IdempotencyKey, RaiseOutcome, Store, StoreError};
+
+pub use metrics::Metrics;
+
+/// One committed change, as published to live subscribers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEvent {
+    pub entry: TimelineEntry,
+    pub incident: Incident,
+}
+
+/// How the hub behaves.
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// Unclaimed incidents escalate after this long.
+    pub escalate_after: Duration,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        Self {
+            escalate_after: Duration::seconds(30),
+        }
+    }
+}
+
+/// The alarm centre: store + clock + live broadcast.
+pub struct Hub {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: HubSettings,
+    directory: RwLock<Arc<Directory>>,
+    live: broadcast::Sender<Arc<LiveEvent>>,
+    /// Held across "commit then publish" so subscribers see events in id order.
+    publish_order: Mutex<()>,
+    metrics: Metrics,
+}
+
+impl Hub {
+    /// A hub over `store`, with the directory loaded from it.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: HubSettings,
+    ) -> Result<Arc<Self>, StoreError> {
+        let directory = store.load_directory().await?;
+        let (live, _) = broadcast::channel(4096);
+        Ok(Arc::new(Self {
+            store,
+            clock,
+            settings,
+            directory: RwLock::new(Arc::new(directory)),
+            live,
+            publish_order: Mutex::new(()),
+            metrics: Metrics::default(),
+        }))
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &HubSettings {
+        &self.settings
+    }
+
+    /// Counters for `/metrics`.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The current directory snapshot.
+    pub async fn directory(&self) -> Arc<Directory> {
+        self.directory.read().await.clone()
+    }
+
+    /// Reloads the directory after it changed in the store.
+    pub async fn reload_directory(&self) -> Result<(), StoreError> {
+        let fresh = self.store.load_directory().await?;
+        *self.directory.write().await = Arc::new(fresh);
+        Ok(())
+    }
+
+    /// A receiver of every change committed from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+        self.live.subscribe()
+    }
+
+    /// Number of live subscribers.
+    pub fn subscribers(&self) -> usize {
+        self.live.receiver_count()
+    }
+
+    /// Raises an alarm: stored durably, then published. Returns only after the commit.
+    pub async fn raise(
+        &self,
+        alarm: &NewAlarm,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<RaiseOutcome, StoreError> {
+        let _order = self.publish_order.lock().await;
+        let result = self.store.raise_alarm(alarm, key, self.clock.now()).await;
+        match &result {
+            Ok(outcome) => {
+                self.metrics.record_raise(outcome);
+                for entry in &outcome.entries {
+                    self.publish(entry.clone(), outcome.incident.clone());
+                }
+            }
+            Err(e) => {
+                self.metrics.record_store_failure();
+                tracing::error!(error = %e, point = alarm.alarm_point_id, source = %alarm.source, "alarm NOT stored");
+            }
+        }
+        result
+    }
+
+    /// Applies an operator's (or the system's) command: stored durably, then published.
+    pub async fn act(
+        &self,
+        incident_id: i64,
+        command: &Command,
+        actor: &Actor,
+    ) -> Result<(Incident, TimelineEntry), StoreError> {
+        let _order = self.publish_order.lock().await;
+        let (incident, entry) = self
+            .store
+            .apply_command(incident_id, command, actor, self.clock.now())
+            .await?;
+        self.publish(entry.clone(), incident.clone());
+        Ok((incident, entry))
+    }
+
+    fn publish(&self, entry: TimelineEntry, incident: Incident) {
+        // No subscribers is fine: the event log in the store is the source of truth.
+        let _ = self.live.send(Arc::new(LiveEvent { entry, incident }));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! Hub tests on a real SQLite store and simulated time: publish-after-commit, event order,
+//! escalation timing.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use xiaoan_base::SimulatedClock;
+use xiaoan_core::access::Role;
+use xiaoan_core::incident::{Actor, Command, EntryKind, NewAlarm};
+use xiaoan_core::model::{AlarmPoint, Region, RegionKind, School, SchoolKind};
+use xiaoan_store::{DirectorySeed, SqliteStore, Store};
+
+use super::*;
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
+}
+
+fn seed() -> DirectorySeed {
+    DirectorySeed {
+        regions: vec![
+            Region { id: 1, kind: RegionKind::Bureau, name: "恩施市教育局".into(), code: None, phone: None },
+            Region { id: 2, kind: RegionKind::Police, name: "舞阳坝派出所".into(), code: None, phone: None },
+        ],
+        schools: vec![School {
+            id: 1,
+            name: "恩施市实验小学".into(),
+            address: "恩施市舞阳大道".into(),
+            lat: 30.29,
+            lon: 109.48,
+            kind: SchoolKind::Primary,
+            pupils: 1800,
+            boarders: 0,
+            bureau_region_id: 1,
+            police_region_id: 2,
+        }],
+        alarm_points: vec![AlarmPoint {
+            id: 1,
+            school_id: 1,
+            name: "南门门卫室".into(),
+            location: "南门".into(),
+            one_key: true,
+        }],
+        ..Default::default()
+    }
+}
+
+async fn hub(clock: &SimulatedClock) -> (tempfile::TempDir, Arc<Hub>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("xiaoan.db")).await.expect("open store");
+    store.seed_directory(&seed()).await.expect("seed");
+    let hub = Hub::new(Arc::new(store), Arc::new(clock.clone()), HubSettings::default())
+        .await
+        .expect("hub");
+    (dir, hub)
+}
+
+fn press() -> NewAlarm {
+    NewAlarm {
+        school_id: 1,
+        alarm_point_id: 1,
+        priority: 1,
+        kind: "panic".into(),
+        source: "web".into(),
+        silent: false,
+        note: None,
+        raised_by: Actor { user_id: Some(5), name: "张建国".into(), role: Some(Role::SchoolGuard) },
+        raised_at: t0(),
+    }
+}
+
+#[tokio::test]
+async fn raise_publishes_stored_events_in_id_order() {
+    let clock = SimulatedClock::new(t0());
+    let (_dir, hub) = hub(&clock).await;
+    let mut rx = hub.subscribe();
+    let first = hub.raise(&press(), None).await.expect("raise");
+    let again = hub.raise(&press(), None).await.expect("raise again");
+    assert!(again.joined);
+    assert_eq!(again.incident.id, first.incident.id);
+    let mut ids = Vec::new();
+    let mut kinds = Vec::new();
+    for _ in 0..3 {
+        let ev = rx.recv().await.expect("event");
+        ids.push(ev.entry.id);
+        kinds.push(ev.entry.kind);
+    }
+    assert_eq!(kinds, vec![EntryKind::Raised, EntryKind::Received, EntryKind::Joined]);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    // What was published is what the store holds.
+    let logged = hub.store().events_since(0, 10).await.expect("events");
+    assert_eq!(logged.iter().map(|e| e.entry.id).collect::<Vec<_>>(), ids);
+}
+
+#[tokio::test]
+async fn unclaimed_incident_escalates_once_after_the_configured_time() {
+    let clock = SimulatedClock::new(t0());
+    let (_dir, hub) = hub(&clock).await;
+    let raised = hub.raise(&press(), None).await.expect("raise");
+    clock.advance(Duration::seconds(29));
+    assert_eq!(hub.escalate_due().await.expect("check"), 0);
+    clock.advance(Duration::seconds(1));
+    assert_eq!(hub.escalate_due().await.expect("check"), 1);
+    assert_eq!(hub.escalate_due().await.expect("check"), 0);
+    let stored = hub.store().incident(raised.incident.id).await.expect("get").expect("exists");
+    assert_eq!(stored.escalated_at, Some(t0() + Duration::seconds(30)));
+}
+
+#[tokio::test]
+async fn claimed_incident_never_escalates() {
+    let clock = SimulatedClock::new(t0());
+    let (_dir, hub) = hub(&clock).await;
+    let raised = hub.raise(&press(), None).await.expect("raise");
+    let operator = Actor { user_id: Some(1), name: "李娜".into(), role: Some(Role::PoliceOperator) };
+    clock.advance(Duration::seconds(10));
+    hub.act(raised.incident.id, &Command::Claim, &operator).await.expect("claim");
+    clock.advance(Duration::minutes(5));
+    assert_eq!(hub.escalate_due().await.expect("check"), 0);
+}

@@ -1,0 +1,98 @@
+//! The one route table, and the scope checks every incident route shares.
+
+mod alarms;
+mod events;
+mod incidents;
+mod me;
+mod ops;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::from_fn;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+use xiaoan_core::access::{self, Action};
+use xiaoan_core::incident::Incident;
+use xiaoan_core::model::{Directory, User};
+
+use crate::auth::{self, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::{console, MAX_BODY_BYTES};
+
+/// Every route of the application.
+pub(crate) fn table(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/login", post(auth::login))
+        .route("/api/v1/logout", post(auth::logout))
+        .route("/api/v1/me", get(me::me))
+        .route("/api/v1/officers", get(me::officers))
+        .route("/api/v1/alarms", post(alarms::raise))
+        .route("/api/v1/incidents", get(incidents::list))
+        .route("/api/v1/incidents/{id}", get(incidents::detail))
+        .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
+        .route("/api/v1/events", get(events::stream))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(console::serve)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn(auth::origin_guard))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .with_state(state)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
+/// Refuses with 403 unless the user's role may do `action`.
+fn require(user: &CurrentUser, action: Action) -> ApiResult<()> {
+    if access::allowed(user.user.role, action) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "role {} may not do this",
+            user.user.role.as_str()
+        )))
+    }
+}
+
+/// Is `incident` visible to `user`? Unknown schools are never visible.
+fn sees(dir: &Directory, user: &User, incident: &Incident) -> bool {
+    dir.schools
+        .get(&incident.school_id)
+        .is_some_and(|s| access::sees_incident(user, s, incident))
+}
+
+/// Loads an incident the user may see, or 404 (also when it exists but is out of scope).
+async fn visible_incident(
+    state: &AppState,
+    dir: &Directory,
+    user: &CurrentUser,
+    id: &str,
+) -> ApiResult<Incident> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("incident id must be a number, got {id:?}")))?;
+    match state.hub.store().incident(id).await? {
+        Some(i) if sees(dir, &user.user, &i) => Ok(i),
+        _ => Err(ApiError::not_found("incident")),
+    }
+}

@@ -1,0 +1,48 @@
+//! Shared state handed to every handler.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use xiaoan_hub::Hub;
+
+use crate::auth::LoginLimiter;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// A session expires after this long without a request (it slides).
+    pub session_idle: Duration,
+    /// The school page tells the guard to call 110 when unclaimed this long.
+    pub call_110_after_secs: u64,
+    /// Mark the session cookie `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            session_idle: Duration::minutes(480),
+            call_110_after_secs: 60,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Cloned into every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Arc<Hub>,
+    pub settings: Arc<WebSettings>,
+    pub(crate) limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    /// State over a running hub.
+    pub fn new(hub: Arc<Hub>, settings: WebSettings) -> Self {
+        Self {
+            hub,
+            settings: Arc::new(settings),
+            limiter: Arc::new(LoginLimiter::default()),
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `xiaoan demo`: the server with the 恩施市 demo dataset. Without `--data-dir` it runs in a fresh
+//! temporary directory removed at exit; with one it seeds an empty directory and reuses a filled one.
+
+use std::sync::Arc;
+
+use clap::Args;
+use xiaoan_store::Store;
+
+use super::{ServerFlags, stop_signal};
+use crate::server;
+
+/// Flags of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub server: ServerFlags,
+}
+
+const LOGINS: &str = "\
+  operator    接警员（舞阳坝派出所）       supervisor  值班长（舞阳坝派出所）
+  officer     出警民警（舞阳坝派出所）     operator2   接警员（小渡船派出所）
+  guard1      门卫，恩施市实验小学         principal1  校长，恩施市实验小学
+  guard2      门卫，恩施市机关幼儿园       inspector   责任督学（学校1、2）
+  bureau      恩施市教育局                 admin       系统管理员
+  password for every user: demo";
+
+/// Fills an empty store with the demo dataset; leaves a filled one alone.
+pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<bool> {
+    if !store.load_directory().await?.schools.is_empty() || !store.list_users().await?.is_empty() {
+        return Ok(false);
+    }
+    let hash = xiaoan_web::hash_password("demo").map_err(anyhow::Error::msg)?;
+    store.seed_directory(&xiaoan_sim::dataset::demo(&hash)).await?;
+    Ok(true)
+}
+
+/// Runs `demo` until stopped.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let config = args.server.config()?;
+    let (data_dir, _temp) = match &config.data_dir {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let temp = tempfile::Builder::new().prefix("xiaoan-demo-").tempdir()?;
+            (temp.path().to_path_buf(), Some(temp))
+        }
+    };
+    let store = server::open_store(&data_dir).await?;
+    let seeded = seed_if_empty(&store).await?;
+    let listener = server::bind(&config.http.addr).await?;
+    let running = server::start(&config, data_dir.clone(), Arc::new(store), listener).await?;
+    println!(
+        "xiaoan demo: http://{}/  (data: {}{})",
+        running.http_addr,
+        data_dir.display(),
+        if seeded { ", demo data loaded" } else { ", existing data" }
+    );
+    println!("{LOGINS}");
+    let token = running.shutdown_token();
+    tokio::select! {
+        _ = stop_signal() => {}
+        _ = token.cancelled() => {}
+    }
+    running.stop().await;
+    Ok(())
+}

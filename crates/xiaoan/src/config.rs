@@ -1,0 +1,150 @@
+//! Configuration: built-in defaults, then the TOML file (`--config`), then `XIAOAN_*` environment
+//! variables (`XIAOAN_SECTION__KEY`), then command-line flags. Keys are snake_case; unknown keys
+//! are errors, so a typo never silently falls back to a default. `default-config` prints the
+//! commented file in `default-config.toml`, which a test keeps equal to [`Config::default`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The commented default configuration file.
+pub const DEFAULT_CONFIG: &str = include_str!("default-config.toml");
+
+/// Everything configurable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Data directory (database and files).
+    pub data_dir: Option<PathBuf>,
+    pub http: HttpConfig,
+    pub incident: IncidentConfig,
+    pub school: SchoolConfig,
+    pub log: LogConfig,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub addr: String,
+    pub session_idle_minutes: u32,
+    pub secure_cookies: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:8080".into(),
+            session_idle_minutes: 480,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// `[incident]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IncidentConfig {
+    pub escalate_after_secs: u32,
+}
+
+impl Default for IncidentConfig {
+    fn default() -> Self {
+        Self {
+            escalate_after_secs: 30,
+        }
+    }
+}
+
+/// `[school]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchoolConfig {
+    pub call_110_after_secs: u32,
+}
+
+impl Default for SchoolConfig {
+    fn default() -> Self {
+        Self {
+            call_110_after_secs: 60,
+        }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+        }
+    }
+}
+
+/// Top-level keys; other `XIAOAN_*` variables (e.g. ones used by scripts) are not configuration.
+const SECTIONS: [&str; 5] = ["data_dir", "http", "incident", "school", "log"];
+
+impl Config {
+    /// Loads defaults ← `file` ← `XIAOAN_*` environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let env = Env::prefixed("XIAOAN_").split("__").filter(|key| {
+            let first = key.as_str().split('.').next().unwrap_or_default();
+            SECTIONS.contains(&first)
+        });
+        figment
+            .merge(env)
+            .extract()
+            .context("invalid configuration")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_default_config_is_the_default() -> anyhow::Result<()> {
+        let parsed: Config = toml::from_str(DEFAULT_CONFIG)?;
+        assert_eq!(parsed, Config::default());
+        Ok(())
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() -> anyhow::Result<()> {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("x.toml", "[http]\naddr = \"127.0.0.1:9999\"\n[incident]\nescalate_after_secs = 10\n")?;
+            jail.set_env("XIAOAN_INCIDENT__ESCALATE_AFTER_SECS", "12");
+            jail.set_env("XIAOAN_BIN", "/not/config");
+            let c = Config::load(Some(Path::new("x.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.http.addr, "127.0.0.1:9999");
+            assert_eq!(c.incident.escalate_after_secs, 12);
+            assert_eq!(c.school.call_110_after_secs, 60);
+            Ok(())
+        });
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("x.toml", "[http]\nadress = \"x\"\n")?;
+            assert!(Config::load(Some(Path::new("x.toml"))).is_err());
+            jail.set_env("XIAOAN_HTTP__ADR", "x");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,115 @@
+//! Wires the pieces into a running server: opens the store in the data directory, starts the hub
+//! and its escalation loop, and serves HTTP on a listener the caller bound (so tests can bind
+//! port 0). `serve` and `demo` both start here.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use xiaoan_base::{Clock, RealClock};
+use xiaoan_hub::{Hub, HubSettings};
+use xiaoan_store::{SqliteStore, Store};
+use xiaoan_web::{AppState, WebSettings};
+
+use crate::config::Config;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "xiaoan.db";
+
+/// Opens (creating if needed) the store in `data_dir`.
+pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    SqliteStore::open(&data_dir.join(DB_FILE))
+        .await
+        .with_context(|| format!("opening the database in {}", data_dir.display()))
+}
+
+/// A server that is running.
+pub struct Running {
+    /// Where HTTP listens.
+    pub http_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub hub: Arc<Hub>,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Asks every task to stop and waits for them.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Waits until a task ends (normally only after [`Running::stop`] or a fatal error).
+    pub async fn wait(&mut self) {
+        if let Some(first) = self.tasks.first_mut() {
+            let _ = first.await;
+        }
+    }
+
+    /// The token that stops the server.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
+
+/// Starts xiaoan on `store` with HTTP on `listener`.
+pub async fn start(
+    config: &Config,
+    data_dir: PathBuf,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+) -> anyhow::Result<Running> {
+    let clock: Arc<dyn Clock> = Arc::new(RealClock);
+    let hub = Hub::new(
+        store,
+        clock,
+        HubSettings {
+            escalate_after: Duration::seconds(i64::from(config.incident.escalate_after_secs)),
+        },
+    )
+    .await
+    .context("loading the directory")?;
+    let web = WebSettings {
+        session_idle: Duration::minutes(i64::from(config.http.session_idle_minutes.max(1))),
+        call_110_after_secs: u64::from(config.school.call_110_after_secs),
+        secure_cookies: config.http.secure_cookies,
+    };
+    let shutdown = CancellationToken::new();
+    let http_addr = listener.local_addr()?;
+    let state = AppState::new(hub.clone(), web);
+    let http = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(e) = xiaoan_web::serve(listener, state, shutdown.clone()).await {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+            shutdown.cancel();
+        })
+    };
+    let escalation = tokio::spawn(hub.clone().run_escalation(shutdown.clone()));
+    tracing::info!(%http_addr, data_dir = %data_dir.display(), "xiaoan started");
+    Ok(Running {
+        http_addr,
+        data_dir,
+        hub,
+        shutdown,
+        tasks: vec![http, escalation],
+    })
+}
+
+/// Binds `addr` for HTTP.
+pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
+}

@@ -1,0 +1,154 @@
+//! Shared fixture of the end-to-end tests: a real xiaoan server with the demo dataset on a
+//! temporary data directory and port 0, plus a small HTTP/SSE client.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use xiaoan::config::Config;
+use xiaoan::server::{self, Running};
+
+pub struct TestServer {
+    pub running: Option<Running>,
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(Config::default()).await
+    }
+
+    pub async fn start_with(config: Config) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(config, dir).await
+    }
+
+    pub async fn start_in(config: Config, dir: tempfile::TempDir) -> Self {
+        let store = server::open_store(dir.path()).await.unwrap();
+        xiaoan::cmds::demo::seed_if_empty(&store).await.unwrap();
+        let listener = server::bind("127.0.0.1:0").await.unwrap();
+        let running = server::start(&config, dir.path().to_path_buf(), Arc::new(store), listener)
+            .await
+            .unwrap();
+        let base = format!("http://{}", running.http_addr);
+        Self {
+            running: Some(running),
+            dir,
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Stops the server and gives back its data directory.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        self.dir
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn login(&self, user: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/api/v1/login"))
+            .json(&json!({ "username": user, "password": "demo" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "login {user}");
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let res = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn events(&self, token: &str, last_event_id: Option<i64>) -> EventStream {
+        let mut req = self.client.get(self.url("/api/v1/events")).bearer_auth(token);
+        if let Some(id) = last_event_id {
+            req = req.header("Last-Event-ID", id.to_string());
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        EventStream {
+            body: Box::pin(res.bytes_stream()),
+            buf: String::new(),
+        }
+    }
+}
+
+/// One SSE event: its id and JSON data.
+#[derive(Debug, Clone)]
+pub struct Sse {
+    pub id: i64,
+    pub data: Value,
+}
+
+pub struct EventStream {
+    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: String,
+}
+
+impl EventStream {
+    /// The next data event, or None after `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let raw: String = self.buf.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in raw.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if let (Some(id), Ok(data)) = (id, serde_json::from_str(&data)) {
+                    return Some(Sse { id, data });
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.body.next()).await.ok()??.ok()?;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Waits for an event of `kind` about `incident`.
+    pub async fn expect(&mut self, kind: &str, incident: i64) -> Sse {
+        loop {
+            let ev = self
+                .next(Duration::from_secs(5))
+                .await
+                .unwrap_or_else(|| panic!("no {kind} event for incident {incident}"));
+            if ev.data["type"] == kind && ev.data["incident"]["id"] == incident {
+                return ev;
+            }
+        }
+    }
+}

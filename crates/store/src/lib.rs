@@ -13,9 +13,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use xiaoan_core::TransitionError;
 use xiaoan_core::incident::{Actor, Command, Incident, IncidentState, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{AlarmPoint, Device, Directory, Id, Person, Region, School, User};
-use xiaoan_core::TransitionError;
 
 pub use sqlite::SqliteStore;
 

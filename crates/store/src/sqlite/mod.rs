@@ -1,2 +1,254 @@
-//! SQLite backend.
-pub struct SqliteStore;
+//! The SQLite backend: opening the database file (WAL, `synchronous=FULL`, foreign keys, busy
+//! timeout), the embedded migrations, the two pools and the mapping of SQLite errors onto
+//! [`StoreError`]. The [`Store`] methods live in [`directory`], [`sessions`] and [`incidents`];
+//! [`rows`] converts rows to core types.
+//!
+//! # Durability and ordering
+//! Every write goes through `writer`, a pool of exactly one connection, inside one
+//! `BEGIN IMMEDIATE` transaction. With `synchronous=FULL` in WAL mode SQLite fsyncs the WAL on
+//! every commit, so when a write method returns `Ok` the data survives a crash or `kill -9`.
+//! Because there is a single writer, transactions commit in the order they were given their
+//! AUTOINCREMENT ids: a reader that sees event `n` has already been able to see every event
+//! below `n`, which is what lets the live stream resume by id without gaps.
+//!
+//! Reads go through `reader`, a small pool of read-only connections; WAL lets them run while the
+//! writer commits.
+
+mod directory;
+mod incidents;
+mod rows;
+mod sessions;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
+use xiaoan_core::model::{Directory, Id, User};
+
+use crate::{
+    DirectorySeed, IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, Result, Session,
+    Store, StoreError, UserRecord,
+};
+
+/// The file name [`SqliteStore::open_in`] uses inside its directory.
+pub const DEFAULT_FILE_NAME: &str = "xiaoan.db";
+
+/// How long a statement waits for a lock held by another process before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write waits for the single writer connection before the store reports itself
+/// unavailable.
+const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Concurrent readers.
+const READ_CONNECTIONS: u32 = 4;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The embedded SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// Exactly one connection: writes are serialized, so no SQLITE_BUSY between our own writers.
+    writer: SqlitePool,
+    /// Read-only connections.
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(WRITER_ACQUIRE_TIMEOUT)
+            .connect_with(base.clone().create_if_missing(true))
+            .await
+            .map_err(|e| open_error(path, e))?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Other(format!("migrating {}: {e}", path.display())))?;
+        // Opened after the writer so the file, its WAL and shared-memory index exist.
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(|e| open_error(path, e))?;
+        tracing::debug!(path = %path.display(), "sqlite store open");
+        Ok(Self { writer, reader })
+    }
+
+    /// Opens `dir/xiaoan.db`, creating the directory if missing.
+    pub async fn open_in(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Unavailable(format!("creating {}: {e}", dir.display())))?;
+        Self::open(&dir.join(DEFAULT_FILE_NAME)).await
+    }
+
+    /// Closes both pools, waiting for their connections to finish. Everything acknowledged is
+    /// already on disk; this only lets SQLite checkpoint and tidy up.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    /// Starts the write transaction every multi-step write runs in. `IMMEDIATE` takes the write
+    /// lock up front, so a transaction never fails half-way for want of it.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)
+    }
+
+    /// Starts a read transaction: one consistent snapshot for several selects.
+    async fn begin_read(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.reader.begin().await.map_err(map_err)
+    }
+}
+
+fn open_error(path: &Path, e: sqlx::Error) -> StoreError {
+    match map_err(e) {
+        StoreError::Other(m) | StoreError::Unavailable(m) => {
+            StoreError::Unavailable(format!("opening {}: {m}", path.display()))
+        }
+        other => other,
+    }
+}
+
+// SQLite primary result codes (the low byte of an extended code).
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+const SQLITE_NOMEM: i64 = 7;
+const SQLITE_READONLY: i64 = 8;
+const SQLITE_IOERR: i64 = 10;
+const SQLITE_FULL: i64 = 13;
+const SQLITE_CANTOPEN: i64 = 14;
+const SQLITE_PROTOCOL: i64 = 15;
+
+/// Maps a sqlx error onto the store's error kinds. Messages carry SQLite's text, which never
+/// includes bound values (hashes, tokens).
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound("row"),
+        sqlx::Error::Database(db) => {
+            if db.is_unique_violation() {
+                return StoreError::Conflict(db.message().to_owned());
+            }
+            if db.is_foreign_key_violation() {
+                return StoreError::Conflict(format!(
+                    "{} (a referenced record does not exist)",
+                    db.message()
+                ));
+            }
+            let code = db.code().and_then(|c| c.parse::<i64>().ok()).unwrap_or(0);
+            match code & 0xff {
+                SQLITE_BUSY | SQLITE_LOCKED | SQLITE_NOMEM | SQLITE_READONLY | SQLITE_IOERR
+                | SQLITE_FULL | SQLITE_CANTOPEN | SQLITE_PROTOCOL => {
+                    tracing::warn!(code, message = db.message(), "sqlite cannot write");
+                    StoreError::Unavailable(db.message().to_owned())
+                }
+                _ => {
+                    tracing::error!(code, message = db.message(), "sqlite error");
+                    StoreError::Other(db.message().to_owned())
+                }
+            }
+        }
+        sqlx::Error::Io(e) => StoreError::Unavailable(e.to_string()),
+        e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn seed_directory(&self, seed: &DirectorySeed) -> Result<()> {
+        directory::seed(self, seed).await
+    }
+
+    async fn load_directory(&self) -> Result<Directory> {
+        directory::load(self).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        directory::list_users(self).await
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>> {
+        directory::user_by_username(self, username).await
+    }
+
+    async fn user_by_id(&self, id: Id) -> Result<Option<User>> {
+        directory::user_by_id(self, id).await
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        sessions::create(self, session).await
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        sessions::get(self, token_hash, now).await
+    }
+
+    async fn touch_session(&self, token_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        sessions::touch(self, token_hash, expires_at).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sessions::delete(self, token_hash).await
+    }
+
+    async fn raise_alarm(
+        &self,
+        alarm: &NewAlarm,
+        key: Option<&IdempotencyKey>,
+        now: DateTime<Utc>,
+    ) -> Result<RaiseOutcome> {
+        incidents::raise(self, alarm, key, now).await
+    }
+
+    async fn apply_command(
+        &self,
+        incident_id: Id,
+        command: &Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Incident, TimelineEntry)> {
+        incidents::apply_command(self, incident_id, command, actor, now).await
+    }
+
+    async fn incident(&self, id: Id) -> Result<Option<Incident>> {
+        incidents::incident(self, id).await
+    }
+
+    async fn timeline(&self, incident_id: Id) -> Result<Vec<TimelineEntry>> {
+        incidents::timeline(self, incident_id).await
+    }
+
+    async fn list_incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>> {
+        incidents::list(self, filter).await
+    }
+
+    async fn events_since(&self, after_id: i64, limit: u32) -> Result<Vec<LoggedEvent>> {
+        incidents::events_since(self, after_id, limit).await
+    }
+
+    async fn last_event_id(&self) -> Result<i64> {
+        incidents::last_event_id(self).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,402 @@
+//! Incidents and the global event log in SQLite: raising alarms (join or create, idempotency
+//! keys), applying commands, and the reads the console and the live stream make. Each write is
+//! one `BEGIN IMMEDIATE` transaction on the single writer connection.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+use xiaoan_core::incident::{
+    self as domain, Actor, Command, Incident, NewAlarm, RaiseDecision, TimelineEntry,
+};
+use xiaoan_core::model::Id;
+
+use super::rows::{
+    EntryRow, IncidentRow, convert_all, entry_columns, incident_columns, to_json, ts,
+};
+use super::{SqliteStore, map_err};
+use crate::{IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, Result, StoreError};
+
+pub(super) async fn raise(
+    store: &SqliteStore,
+    alarm: &NewAlarm,
+    key: Option<&IdempotencyKey>,
+    now: DateTime<Utc>,
+) -> Result<RaiseOutcome> {
+    let mut tx = store.begin_write().await?;
+    if let Some(key) = key
+        && let Some(replay) = replay(&mut tx, key).await?
+    {
+        // Nothing was written; ending the transaction either way is the same.
+        tx.rollback().await.map_err(map_err)?;
+        return Ok(replay);
+    }
+
+    let point_school: Option<Id> =
+        sqlx::query_scalar("SELECT school_id FROM alarm_points WHERE id = ?")
+            .bind(alarm.alarm_point_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    match point_school {
+        None => return Err(StoreError::NotFound("alarm point")),
+        Some(school) if school != alarm.school_id => {
+            return Err(StoreError::Conflict(format!(
+                "alarm point {} belongs to school {school}, not {}",
+                alarm.alarm_point_id, alarm.school_id
+            )));
+        }
+        Some(_) => {}
+    }
+
+    let open = sqlx::query_as::<_, IncidentRow>(concat!(
+        "SELECT ",
+        incident_columns!(),
+        " FROM incidents WHERE alarm_point_id = ? \
+         AND state IN ('received', 'claimed', 'dispatched', 'on_scene') \
+         ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(alarm.alarm_point_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(map_err)?
+    .map(Incident::try_from)
+    .transpose()?;
+
+    let (incident, entries, joined) = match domain::raise_or_join(open.as_ref(), alarm, now) {
+        RaiseDecision::Create(incident, mut entries) => {
+            let mut incident = *incident;
+            incident.id = insert_incident(&mut tx, &incident).await?;
+            for entry in &mut entries {
+                entry.incident_id = incident.id;
+                entry.id = insert_entry(&mut tx, entry).await?;
+            }
+            (incident, entries, false)
+        }
+        RaiseDecision::Join(incident, mut entry) => {
+            update_incident(&mut tx, &incident).await?;
+            entry.incident_id = incident.id;
+            entry.id = insert_entry(&mut tx, &entry).await?;
+            (*incident, vec![entry], true)
+        }
+    };
+
+    if let Some(key) = key {
+        let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+        sqlx::query(
+            "INSERT INTO idempotency_keys (principal, key, incident_id, joined, entry_ids, \
+             created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.principal)
+        .bind(&key.key)
+        .bind(incident.id)
+        .bind(joined)
+        .bind(to_json(&ids)?)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    tracing::info!(
+        incident = incident.id,
+        alarm_point = alarm.alarm_point_id,
+        joined,
+        press_count = incident.press_count,
+        "alarm committed"
+    );
+    Ok(RaiseOutcome {
+        incident,
+        joined,
+        entries,
+        replayed: false,
+    })
+}
+
+/// The stored answer for a key already seen: the incident as it stands now and the entries the
+/// first call wrote.
+async fn replay(conn: &mut SqliteConnection, key: &IdempotencyKey) -> Result<Option<RaiseOutcome>> {
+    let stored: Option<(i64, bool, String)> = sqlx::query_as(
+        "SELECT incident_id, joined, entry_ids FROM idempotency_keys \
+         WHERE principal = ? AND key = ?",
+    )
+    .bind(&key.principal)
+    .bind(&key.key)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let Some((incident_id, joined, entry_ids)) = stored else {
+        return Ok(None);
+    };
+    let incident = load_incident(conn, incident_id)
+        .await?
+        .ok_or(StoreError::NotFound("incident"))?;
+    let entries = convert_all(
+        sqlx::query_as::<_, EntryRow>(concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM timeline_entries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
+        ))
+        .bind(entry_ids)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?,
+    )?;
+    Ok(Some(RaiseOutcome {
+        incident,
+        joined,
+        entries,
+        replayed: true,
+    }))
+}
+
+pub(super) async fn apply_command(
+    store: &SqliteStore,
+    incident_id: Id,
+    command: &Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(Incident, TimelineEntry)> {
+    let mut tx = store.begin_write().await?;
+    let current = load_incident(&mut tx, incident_id)
+        .await?
+        .ok_or(StoreError::NotFound("incident"))?;
+    let (next, mut entry) = domain::apply(&current, command, actor, now)?;
+    update_incident(&mut tx, &next).await?;
+    entry.incident_id = next.id;
+    entry.id = insert_entry(&mut tx, &entry).await?;
+    tx.commit().await.map_err(map_err)?;
+    tracing::info!(
+        incident = next.id,
+        event = entry.id,
+        kind = entry.kind.as_str(),
+        state = next.state.as_str(),
+        "incident updated"
+    );
+    Ok((next, entry))
+}
+
+async fn load_incident(conn: &mut SqliteConnection, id: Id) -> Result<Option<Incident>> {
+    sqlx::query_as::<_, IncidentRow>(concat!(
+        "SELECT ",
+        incident_columns!(),
+        " FROM incidents WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?
+    .map(Incident::try_from)
+    .transpose()
+}
+
+fn role_text(actor: &Actor) -> Option<&'static str> {
+    actor.role.map(|r| r.as_str())
+}
+
+async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<Id> {
+    sqlx::query_scalar(
+        "INSERT INTO incidents (school_id, alarm_point_id, state, priority, kind, source, silent, \
+         note, raised_by_user_id, raised_by_name, raised_by_role, raised_at, received_at, \
+         claimed_by_user_id, claimed_by_name, claimed_by_role, claimed_at, dispatches, \
+         on_scene_at, escalated_at, disposition, resolution_note, resolved_at, closed_at, \
+         press_count, accidental_reported_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         RETURNING id",
+    )
+    .bind(i.school_id)
+    .bind(i.alarm_point_id)
+    .bind(i.state.as_str())
+    .bind(i64::from(i.priority))
+    .bind(&i.kind)
+    .bind(&i.source)
+    .bind(i.silent)
+    .bind(&i.note)
+    .bind(i.raised_by.user_id)
+    .bind(&i.raised_by.name)
+    .bind(role_text(&i.raised_by))
+    .bind(ts(i.raised_at))
+    .bind(ts(i.received_at))
+    .bind(i.claimed_by.as_ref().and_then(|a| a.user_id))
+    .bind(i.claimed_by.as_ref().map(|a| a.name.clone()))
+    .bind(i.claimed_by.as_ref().and_then(role_text))
+    .bind(i.claimed_at.map(ts))
+    .bind(to_json(&i.dispatches)?)
+    .bind(i.on_scene_at.map(ts))
+    .bind(i.escalated_at.map(ts))
+    .bind(i.disposition.map(|d| d.as_str()))
+    .bind(&i.resolution_note)
+    .bind(i.resolved_at.map(ts))
+    .bind(i.closed_at.map(ts))
+    .bind(i.press_count)
+    .bind(i.accidental_reported_at.map(ts))
+    .bind(ts(i.updated_at))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)
+}
+
+/// Writes every mutable field of an incident that already exists.
+async fn update_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE incidents SET state = ?, priority = ?, kind = ?, source = ?, silent = ?, \
+         note = ?, claimed_by_user_id = ?, claimed_by_name = ?, claimed_by_role = ?, \
+         claimed_at = ?, dispatches = ?, on_scene_at = ?, escalated_at = ?, disposition = ?, \
+         resolution_note = ?, resolved_at = ?, closed_at = ?, press_count = ?, \
+         accidental_reported_at = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(i.state.as_str())
+    .bind(i64::from(i.priority))
+    .bind(&i.kind)
+    .bind(&i.source)
+    .bind(i.silent)
+    .bind(&i.note)
+    .bind(i.claimed_by.as_ref().and_then(|a| a.user_id))
+    .bind(i.claimed_by.as_ref().map(|a| a.name.clone()))
+    .bind(i.claimed_by.as_ref().and_then(role_text))
+    .bind(i.claimed_at.map(ts))
+    .bind(to_json(&i.dispatches)?)
+    .bind(i.on_scene_at.map(ts))
+    .bind(i.escalated_at.map(ts))
+    .bind(i.disposition.map(|d| d.as_str()))
+    .bind(&i.resolution_note)
+    .bind(i.resolved_at.map(ts))
+    .bind(i.closed_at.map(ts))
+    .bind(i.press_count)
+    .bind(i.accidental_reported_at.map(ts))
+    .bind(ts(i.updated_at))
+    .bind(i.id)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("incident"));
+    }
+    Ok(())
+}
+
+/// Appends an entry to the event log; returns its global id.
+async fn insert_entry(conn: &mut SqliteConnection, e: &TimelineEntry) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO timeline_entries (incident_id, at, kind, actor_user_id, actor_name, \
+         actor_role, note, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(e.incident_id)
+    .bind(ts(e.at))
+    .bind(e.kind.as_str())
+    .bind(e.actor.user_id)
+    .bind(&e.actor.name)
+    .bind(role_text(&e.actor))
+    .bind(&e.note)
+    .bind(to_json(&e.data)?)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_err)
+}
+
+pub(super) async fn incident(store: &SqliteStore, id: Id) -> Result<Option<Incident>> {
+    let mut conn = store.reader.acquire().await.map_err(map_err)?;
+    load_incident(&mut conn, id).await
+}
+
+pub(super) async fn timeline(store: &SqliteStore, incident_id: Id) -> Result<Vec<TimelineEntry>> {
+    convert_all(
+        sqlx::query_as::<_, EntryRow>(concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM timeline_entries WHERE incident_id = ? ORDER BY id"
+        ))
+        .bind(incident_id)
+        .fetch_all(&store.reader)
+        .await
+        .map_err(map_err)?,
+    )
+}
+
+pub(super) async fn list(store: &SqliteStore, filter: &IncidentFilter) -> Result<Vec<Incident>> {
+    // Static SQL: the optional lists travel as JSON arrays (NULL: no filter on that column).
+    let schools = filter.school_ids.as_ref().map(to_json).transpose()?;
+    let states = if filter.states.is_empty() {
+        None
+    } else {
+        let names: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
+        Some(to_json(&names)?)
+    };
+    // SQLite reads a negative LIMIT as "no limit".
+    let limit = filter.limit.map_or(-1, i64::from);
+    convert_all(
+        sqlx::query_as::<_, IncidentRow>(concat!(
+            "SELECT ",
+            incident_columns!(),
+            " FROM incidents \
+             WHERE (?1 IS NULL OR school_id IN (SELECT value FROM json_each(?1))) \
+             AND (?2 IS NULL OR state IN (SELECT value FROM json_each(?2))) \
+             ORDER BY received_at DESC, id DESC LIMIT ?3"
+        ))
+        .bind(schools)
+        .bind(states)
+        .bind(limit)
+        .fetch_all(&store.reader)
+        .await
+        .map_err(map_err)?,
+    )
+}
+
+pub(super) async fn events_since(
+    store: &SqliteStore,
+    after_id: i64,
+    limit: u32,
+) -> Result<Vec<LoggedEvent>> {
+    // One snapshot for both selects, so every entry finds its incident.
+    let mut tx = store.begin_read().await?;
+    let entries: Vec<TimelineEntry> = convert_all(
+        sqlx::query_as::<_, EntryRow>(concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM timeline_entries WHERE id > ? ORDER BY id LIMIT ?"
+        ))
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?,
+    )?;
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<Id> = entries.iter().map(|e| e.incident_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let incidents: Vec<Incident> = convert_all(
+        sqlx::query_as::<_, IncidentRow>(concat!(
+            "SELECT ",
+            incident_columns!(),
+            " FROM incidents WHERE id IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(to_json(&ids)?)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?,
+    )?;
+    tx.commit().await.map_err(map_err)?;
+    let by_id: HashMap<Id, Incident> = incidents.into_iter().map(|i| (i.id, i)).collect();
+    entries
+        .into_iter()
+        .map(|entry| {
+            let incident = by_id.get(&entry.incident_id).cloned().ok_or_else(|| {
+                StoreError::Other(format!(
+                    "event {} refers to missing incident {}",
+                    entry.id, entry.incident_id
+                ))
+            })?;
+            Ok(LoggedEvent { entry, incident })
+        })
+        .collect()
+}
+
+pub(super) async fn last_event_id(store: &SqliteStore) -> Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM timeline_entries")
+        .fetch_one(&store.reader)
+        .await
+        .map_err(map_err)
+}

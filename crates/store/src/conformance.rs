@@ -463,6 +463,18 @@ pub async fn sessions_lifecycle(store: Arc<dyn Store>) {
         store.delete_session("a1b2c3").await,
         "deleting twice is fine",
     );
+    ok(
+        store.touch_session("a1b2c3", at(9000)).await,
+        "touching a session that is gone is not an error",
+    );
+    assert_eq!(
+        ok(
+            store.session("a1b2c3", at(10)).await,
+            "touched after delete"
+        ),
+        None,
+        "touching never brings a session back"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::rows::{SessionRow, ts};
 use super::{SqliteStore, map_err};
-use crate::{Result, Session, StoreError};
+use crate::{Result, Session};
 
 pub(super) async fn create(store: &SqliteStore, s: &Session) -> Result<()> {
     sqlx::query(
@@ -38,21 +38,19 @@ pub(super) async fn get(
     row.map(Session::try_from).transpose()
 }
 
-/// Moves the expiry; `NotFound` when the session is gone (logged out meanwhile).
+/// Moves the expiry. A session that is gone (logged out between the caller's read and this
+/// write) stays gone and is not an error: touching never brings a session back.
 pub(super) async fn touch(
     store: &SqliteStore,
     token_hash: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<()> {
-    let done = sqlx::query("UPDATE sessions SET expires_at = ? WHERE token_hash = ?")
+    sqlx::query("UPDATE sessions SET expires_at = ? WHERE token_hash = ?")
         .bind(ts(expires_at))
         .bind(token_hash)
         .execute(&store.writer)
         .await
         .map_err(map_err)?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound("session"));
-    }
     Ok(())
 }
 

@@ -1,1 +1,224 @@
+//! Tests of SQLite specifics the conformance suite cannot see: pragmas, the single writer,
+//! write failures surfacing as `Unavailable`, corrupt rows surfacing as `Other`.
 
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+use sqlx::AssertSqlSafe;
+use tempfile::TempDir;
+
+use super::*;
+use crate::conformance::{self, alarm, at};
+
+async fn open_seeded() -> (SqliteStore, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in(dir.path()).await.unwrap();
+    store.seed_directory(&conformance::seed()).await.unwrap();
+    (store, dir)
+}
+
+#[tokio::test]
+async fn connections_are_wal_fsync_full_with_foreign_keys_and_one_writer() {
+    let (store, _dir) = open_seeded().await;
+    for pool in [&store.writer, &store.reader] {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert!(busy >= 1000);
+    }
+    assert_eq!(store.writer.options().get_max_connections(), 1);
+    // The read pool cannot write.
+    let err = sqlx::query("DELETE FROM sessions")
+        .execute(&store.reader)
+        .await
+        .unwrap_err();
+    assert!(matches!(map_err(err), StoreError::Unavailable(_)));
+}
+
+#[tokio::test]
+async fn a_full_disk_is_unavailable_and_leaves_nothing_half_written() {
+    let (store, _dir) = open_seeded().await;
+    let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+        .fetch_one(&store.writer)
+        .await
+        .unwrap();
+    // SQLite refuses to grow the file past max_page_count with SQLITE_FULL, as on a full disk.
+    sqlx::query(AssertSqlSafe(format!("PRAGMA max_page_count = {pages}")))
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    let mut big = alarm(conformance::POINT_A1, 1, at(0));
+    big.note = Some("x".repeat(256 * 1024));
+    let err = store.raise_alarm(&big, None, at(0)).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unavailable(_)),
+        "expected Unavailable, got {err:?}"
+    );
+    assert_eq!(store.last_event_id().await.unwrap(), 0);
+    assert!(
+        store
+            .list_incidents(&IncidentFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Space comes back: the writer connection is still good and the next alarm goes in.
+    sqlx::query("PRAGMA max_page_count = 1073741823")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    let out = store.raise_alarm(&big, None, at(1)).await.unwrap();
+    assert_eq!(out.incident.press_count, 1);
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_unavailable() {
+    let (store, _dir) = open_seeded().await;
+    sqlx::query("PRAGMA query_only = ON")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    let err = store
+        .raise_alarm(&alarm(conformance::POINT_B, 1, at(0)), None, at(0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unavailable(_)),
+        "expected Unavailable, got {err:?}"
+    );
+    sqlx::query("PRAGMA query_only = OFF")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    store
+        .raise_alarm(&alarm(conformance::POINT_B, 1, at(0)), None, at(0))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn corrupt_rows_are_errors_not_panics() {
+    let (store, _dir) = open_seeded().await;
+    let id = store
+        .raise_alarm(&alarm(conformance::POINT_C, 1, at(0)), None, at(0))
+        .await
+        .unwrap()
+        .incident
+        .id;
+    sqlx::query("PRAGMA ignore_check_constraints = ON")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE incidents SET state = 'exploded' WHERE id = ?")
+        .bind(id)
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE timeline_entries SET data = '{not json' WHERE incident_id = ?")
+        .bind(id)
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE regions SET kind = 'navy' WHERE id = 10")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.incident(id).await,
+        Err(StoreError::Other(_))
+    ));
+    assert!(matches!(
+        store.timeline(id).await,
+        Err(StoreError::Other(_))
+    ));
+    assert!(matches!(
+        store.events_since(0, 10).await,
+        Err(StoreError::Other(_))
+    ));
+    assert!(matches!(
+        store.list_incidents(&IncidentFilter::default()).await,
+        Err(StoreError::Other(_))
+    ));
+    assert!(matches!(
+        store.load_directory().await,
+        Err(StoreError::Other(_))
+    ));
+    assert!(matches!(
+        store
+            .apply_command(id, &Command::Claim, &conformance::actor(2), at(1))
+            .await,
+        Err(StoreError::Other(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_one_open_incident_per_point_is_enforced_by_the_schema() {
+    let (store, _dir) = open_seeded().await;
+    let first = store
+        .raise_alarm(&alarm(conformance::POINT_A1, 1, at(0)), None, at(0))
+        .await
+        .unwrap();
+    let err = sqlx::query(
+        "INSERT INTO incidents (school_id, alarm_point_id, state, priority, kind, source, \
+         silent, raised_by_name, raised_at, received_at, press_count, updated_at) \
+         SELECT school_id, alarm_point_id, 'claimed', priority, kind, source, silent, \
+         raised_by_name, raised_at, received_at, 1, updated_at FROM incidents WHERE id = ?",
+    )
+    .bind(first.incident.id)
+    .execute(&store.writer)
+    .await
+    .unwrap_err();
+    assert!(matches!(map_err(err), StoreError::Conflict(_)));
+}
+
+#[tokio::test]
+async fn opening_an_impossible_path_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let err = SqliteStore::open(&blocker.join("xiaoan.db"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unavailable(_)),
+        "expected Unavailable, got {err:?}"
+    );
+    // A file that is not a database is refused, not panicked on.
+    assert!(SqliteStore::open(&blocker).await.is_err());
+}
+
+#[test]
+fn error_mapping() {
+    assert!(matches!(
+        map_err(sqlx::Error::RowNotFound),
+        StoreError::NotFound(_)
+    ));
+    assert!(matches!(
+        map_err(sqlx::Error::PoolTimedOut),
+        StoreError::Unavailable(_)
+    ));
+    assert!(matches!(
+        map_err(sqlx::Error::Io(std::io::Error::other("disk"))),
+        StoreError::Unavailable(_)
+    ));
+    assert!(matches!(
+        map_err(sqlx::Error::Protocol("odd".into())),
+        StoreError::Other(_)
+    ));
+}

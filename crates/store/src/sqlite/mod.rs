@@ -54,7 +54,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     /// Exactly one connection: writes are serialized, so no SQLITE_BUSY between our own writers.
     writer: SqlitePool,
-    /// Read-only connections.
+    /// Connections that refuse writes (`query_only`).
     reader: SqlitePool,
 }
 
@@ -67,9 +67,13 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        // The writer connection is kept for the life of the store (no idle or age recycling):
+        // it is the one that owns the WAL and its shared-memory index.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
             .acquire_timeout(WRITER_ACQUIRE_TIMEOUT)
             .connect_with(base.clone().create_if_missing(true))
             .await
@@ -78,10 +82,11 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Other(format!("migrating {}: {e}", path.display())))?;
-        // Opened after the writer so the file, its WAL and shared-memory index exist.
+        // Opened after the writer so the file exists and is in WAL mode. `query_only` rather than
+        // a read-only open: a read-only handle cannot recreate the WAL index if it is missing.
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
-            .connect_with(base.read_only(true))
+            .connect_with(base.pragma("query_only", "ON"))
             .await
             .map_err(|e| open_error(path, e))?;
         tracing::debug!(path = %path.display(), "sqlite store open");

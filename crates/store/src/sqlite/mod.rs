@@ -1,18 +1,19 @@
 //! The SQLite backend: opening the database file (WAL, `synchronous=FULL`, foreign keys, busy
-//! timeout), the embedded migrations, the two pools and the mapping of SQLite errors onto
-//! [`StoreError`]. The [`Store`] methods live in [`directory`], [`sessions`] and [`incidents`];
-//! [`rows`] converts rows to core types.
+//! timeout), the embedded migrations (`migrations/sqlite`), the two pools and the mapping of
+//! SQLite errors onto [`StoreError`]. The [`Store`] methods live in `directory.rs`,
+//! `sessions.rs` and `incidents.rs`; `rows.rs` converts rows to core types.
 //!
 //! # Durability and ordering
-//! Every write goes through `writer`, a pool of exactly one connection, inside one
-//! `BEGIN IMMEDIATE` transaction. With `synchronous=FULL` in WAL mode SQLite fsyncs the WAL on
-//! every commit, so when a write method returns `Ok` the data survives a crash or `kill -9`.
-//! Because there is a single writer, transactions commit in the order they were given their
-//! AUTOINCREMENT ids: a reader that sees event `n` has already been able to see every event
-//! below `n`, which is what lets the live stream resume by id without gaps.
+//! Every write goes through `writer`, a pool of exactly one connection: multi-step writes inside
+//! one `BEGIN IMMEDIATE` transaction, single statements (sessions) in autocommit. With
+//! `synchronous=FULL` in WAL mode SQLite fsyncs the WAL on every commit, so when a write method
+//! returns `Ok` the data survives a crash or `kill -9`. Because there is a single writer,
+//! transactions commit in the order they were given their AUTOINCREMENT ids: a reader that sees
+//! event `n` can already see every event below `n`, which is what lets the live stream resume
+//! by id without gaps.
 //!
-//! Reads go through `reader`, a small pool of read-only connections; WAL lets them run while the
-//! writer commits.
+//! Reads go through `reader`, a small pool of `query_only` connections; WAL lets them run while
+//! the writer commits.
 
 mod directory;
 mod incidents;

@@ -1,0 +1,308 @@
+//! Checks of raising alarms: create, join, idempotency, concurrency.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use xiaoan_core::incident::{Command, Disposition, EntryKind, IncidentState};
+use xiaoan_core::model::Id;
+
+use crate::{Store, StoreError};
+
+use super::fixture::*;
+use super::{ok, some};
+
+/// A first press opens an incident with `raised` and `received` entries.
+pub async fn raise_creates_incident(store: Arc<dyn Store>) {
+    seeded(&*store).await;
+    assert_eq!(ok(store.last_event_id().await, "last_event_id"), 0);
+    let a = alarm(POINT_A2, 2, at(-3));
+    let out = ok(store.raise_alarm(&a, None, at(0)).await, "raise");
+    assert!(!out.joined && !out.replayed);
+    let inc = &out.incident;
+    assert!(inc.id > 0);
+    assert_eq!(inc.school_id, SCHOOL_A);
+    assert_eq!(inc.alarm_point_id, POINT_A2);
+    assert_eq!(inc.state, IncidentState::Received);
+    assert_eq!(inc.priority, 2);
+    assert!(inc.silent);
+    assert_eq!(inc.note.as_deref(), Some("有人持刀"));
+    assert_eq!(inc.raised_by, actor(GUARD));
+    assert_eq!(inc.raised_at, at(-3));
+    assert_eq!(inc.received_at, at(0));
+    assert_eq!(inc.press_count, 1);
+
+    let kinds: Vec<EntryKind> = out.entries.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [EntryKind::Raised, EntryKind::Received]);
+    assert!(out.entries[0].id > 0 && out.entries[0].id < out.entries[1].id);
+    assert!(out.entries.iter().all(|e| e.incident_id == inc.id));
+
+    let stored = some(
+        ok(store.incident(inc.id).await, "incident"),
+        "stored incident",
+    );
+    assert_eq!(&stored, inc);
+    assert_eq!(ok(store.timeline(inc.id).await, "timeline"), out.entries);
+    assert_eq!(
+        ok(store.last_event_id().await, "last_event_id"),
+        out.entries[1].id
+    );
+}
+
+/// A second press at the same point joins the open incident.
+pub async fn second_raise_joins(store: Arc<dyn Store>) {
+    seeded(&*store).await;
+    let first = ok(
+        store
+            .raise_alarm(&alarm(POINT_A1, 3, at(0)), None, at(0))
+            .await,
+        "raise 1",
+    );
+    let second = ok(
+        store
+            .raise_alarm(&alarm(POINT_A1, 1, at(5)), None, at(5))
+            .await,
+        "raise 2",
+    );
+    assert!(second.joined && !second.replayed);
+    assert_eq!(second.incident.id, first.incident.id);
+    assert_eq!(second.incident.press_count, 2);
+    assert_eq!(
+        second.incident.priority, 1,
+        "a more urgent press raises the priority"
+    );
+    assert_eq!(second.entries.len(), 1);
+    assert_eq!(second.entries[0].kind, EntryKind::Joined);
+    assert_eq!(second.entries[0].incident_id, first.incident.id);
+    assert!(second.entries[0].id > first.entries[1].id);
+    let stored = some(
+        ok(store.incident(first.incident.id).await, "incident"),
+        "stored",
+    );
+    assert_eq!(stored, second.incident);
+    assert_eq!(ok(store.timeline(stored.id).await, "timeline").len(), 3);
+}
+
+/// Presses at different points are different incidents.
+pub async fn raise_at_other_point_is_separate(store: Arc<dyn Store>) {
+    seeded(&*store).await;
+    let a = ok(
+        store
+            .raise_alarm(&alarm(POINT_A1, 1, at(0)), None, at(0))
+            .await,
+        "a1",
+    );
+    let b = ok(
+        store
+            .raise_alarm(&alarm(POINT_A2, 1, at(1)), None, at(1))
+            .await,
+        "a2",
+    );
+    let c = ok(
+        store
+            .raise_alarm(&alarm(POINT_B, 1, at(2)), None, at(2))
+            .await,
+        "b",
+    );
+    assert!(!b.joined && !c.joined);
+    let ids: BTreeSet<Id> = [a.incident.id, b.incident.id, c.incident.id].into();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(b.incident.press_count, 1);
+}
+
+/// Once resolved (or closed), a press opens a new incident.
+pub async fn raise_after_resolve_opens_new_incident(store: Arc<dyn Store>) {
+    seeded(&*store).await;
+    let first = ok(
+        store
+            .raise_alarm(&alarm(POINT_A1, 1, at(0)), None, at(0))
+            .await,
+        "raise",
+    );
+    let id = first.incident.id;
+    ok(
+        store
+            .apply_command(id, &Command::Claim, &actor(OP1), at(10))
+            .await,
+        "claim",
+    );
+    let resolve = Command::Resolve {
+        disposition: Disposition::FalseAlarm,
+        note: None,
+    };
+    ok(
+        store.apply_command(id, &resolve, &actor(OP1), at(20)).await,
+        "resolve",
+    );
+    let second = ok(
+        store
+            .raise_alarm(&alarm(POINT_A1, 1, at(30)), None, at(30))
+            .await,
+        "again",
+    );
+    assert!(!second.joined);
+    assert_ne!(second.incident.id, id);
+    assert_eq!(second.incident.press_count, 1);
+    let old = some(ok(store.incident(id).await, "old"), "old");
+    assert_eq!(old.state, IncidentState::Resolved);
+    assert_eq!(old.press_count, 1, "the resolved incident absorbed nothing");
+}
+
+/// An alarm point that is not in the directory is refused, and nothing is written.
+pub async fn raise_at_unknown_point_is_not_found(store: Arc<dyn Store>) {
+    seeded(&*store).await;
+    let mut a = alarm(POINT_A1, 1, at(0));
+    a.alarm_point_id = 77777;
+    match store
+        .raise_alarm(&a, Some(&key("user:1", "k")), at(0))
+        .await
+    {
+        Err(StoreError::NotFound(_)) => {}
+        other => panic!("unknown point: expected NotFound, got {other:?}"),
+    }
+    assert_eq!(ok(store.last_event_id().await, "last_event_id"), 0);
+    // The key was not used up by the failed call.
+    let out = ok(
+        store
+            .raise_alarm(&alarm(POINT_A1, 1, at(1)), Some(&key("user:1", "k")), at(1))
+            .await,
+        "raise with the same key",
+    );
+    assert!(!out.replayed);
+}
+
+/// A repeated key replays the first answer and writes nothing; keys are per principal.
+pub async fn idempotent_replay(store: Arc<dyn Store>) {
+    seeded(&*store).await;
+    let k = key("user:1", "press-0001");
+    let first = ok(
+        store
+            .raise_alarm(&alarm(POINT_A1, 1, at(0)), Some(&k), at(0))
+            .await,
+        "raise",
+    );
+    let last = ok(store.last_event_id().await, "last_event_id");
+    let again = ok(
+        store
+            .raise_alarm(&alarm(POINT_A1, 1, at(3)), Some(&k), at(3))
+            .await,
+        "retry",
+    );
+    assert!(again.replayed);
+    assert_eq!(again.joined, first.joined);
+    assert_eq!(again.incident.id, first.incident.id);
+    assert_eq!(
+        again.incident.press_count, 1,
+        "a retry is not a second press"
+    );
+    assert!(
+        again.entries.is_empty() || again.entries == first.entries,
+        "replayed entries are the first answer's or none"
+    );
+    assert_eq!(
+        ok(store.last_event_id().await, "after retry"),
+        last,
+        "no new events"
+    );
+
+    // The replay shows the incident as it stands now.
+    ok(
+        store
+            .apply_command(first.incident.id, &Command::Claim, &actor(OP1), at(4))
+            .await,
+        "claim",
+    );
+    let later = ok(
+        store
+            .raise_alarm(&alarm(POINT_A1, 1, at(5)), Some(&k), at(5))
+            .await,
+        "retry 2",
+    );
+    assert!(later.replayed);
+    assert_eq!(later.incident.state, IncidentState::Claimed);
+
+    // Same key, other principal: an independent press that joins.
+    let other = ok(
+        store
+            .raise_alarm(
+                &alarm(POINT_A1, 1, at(6)),
+                Some(&key("dc09:1234", "press-0001")),
+                at(6),
+            )
+            .await,
+        "other principal",
+    );
+    assert!(!other.replayed && other.joined);
+    assert_eq!(other.incident.id, first.incident.id);
+    assert_eq!(other.incident.press_count, 2);
+}
+
+/// Twenty retries of one press racing each other: one incident, one press.
+pub async fn concurrent_idempotent_raises(store: Arc<dyn Store>) {
+    seeded(&*store).await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .raise_alarm(
+                    &alarm(POINT_B, 1, at(i)),
+                    Some(&key("user:1", "same")),
+                    at(i),
+                )
+                .await
+        }));
+    }
+    let mut fresh = 0;
+    let mut ids = BTreeSet::new();
+    for t in tasks {
+        let out = ok(ok(t.await, "join"), "raise");
+        if !out.replayed {
+            fresh += 1;
+        }
+        ids.insert(out.incident.id);
+    }
+    assert_eq!(fresh, 1, "exactly one call really raised");
+    assert_eq!(ids.len(), 1);
+    let id = some(ids.into_iter().next(), "incident id");
+    let inc = some(ok(store.incident(id).await, "incident"), "incident");
+    assert_eq!(inc.press_count, 1);
+    assert_eq!(ok(store.timeline(id).await, "timeline").len(), 2);
+}
+
+/// Fifty presses at one point at once: one incident that counts fifty presses.
+pub async fn concurrent_raises_make_one_incident(store: Arc<dyn Store>) {
+    seeded(&*store).await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .raise_alarm(&alarm(POINT_A1, 1, at(0)), None, at(i))
+                .await
+        }));
+    }
+    let mut ids = BTreeSet::new();
+    let mut created = 0;
+    for t in tasks {
+        let out = ok(ok(t.await, "join"), "raise");
+        ids.insert(out.incident.id);
+        if !out.joined {
+            created += 1;
+        }
+    }
+    assert_eq!(ids.len(), 1, "exactly one incident");
+    assert_eq!(created, 1);
+    let id = some(ids.into_iter().next(), "incident id");
+    let inc = some(ok(store.incident(id).await, "incident"), "incident");
+    assert_eq!(inc.press_count, 50);
+    let timeline = ok(store.timeline(id).await, "timeline");
+    assert_eq!(timeline.len(), 51);
+    assert_eq!(
+        timeline
+            .iter()
+            .filter(|e| e.kind == EntryKind::Joined)
+            .count(),
+        49
+    );
+    assert!(timeline.windows(2).all(|w| w[0].id < w[1].id));
+}

@@ -99,7 +99,7 @@ pub struct RaiseOutcome {
 /// An idempotency key scoped to who sent it, so two users cannot collide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey {
-    /// "user:<id>", "dc09:<account>", ...
+    /// `"user:<id>"`, `"dc09:<account>"`, ...
     pub principal: String,
     pub key: String,
 }

@@ -1,4 +1,4 @@
-//! The conformance suite every [`Store`] backend must pass. Each check is a `pub async fn`
+//! The conformance suite every [`Store`](crate::Store) backend must pass. Each check is a `pub async fn`
 //! taking a fresh, empty store; [`conformance_tests!`](crate::conformance_tests) turns the whole
 //! list into one `#[tokio::test]` per check for a backend:
 //!

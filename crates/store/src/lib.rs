@@ -90,7 +90,7 @@ pub struct RaiseOutcome {
     pub incident: Incident,
     /// True when the alarm joined an incident that was already open.
     pub joined: bool,
-    /// The timeline entries written, with their global event ids.
+    /// The timeline entries written, with their global event ids (empty when `replayed`).
     pub entries: Vec<TimelineEntry>,
     /// True when this answer was replayed for a repeated idempotency key; nothing was written.
     pub replayed: bool,

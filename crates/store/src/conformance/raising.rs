@@ -195,8 +195,8 @@ pub async fn idempotent_replay(store: Arc<dyn Store>) {
         "a retry is not a second press"
     );
     assert!(
-        again.entries.is_empty() || again.entries == first.entries,
-        "replayed entries are the first answer's or none"
+        again.entries.is_empty(),
+        "a replay wrote nothing, so it returns no entries (they would be published twice)"
     );
     assert_eq!(
         ok(store.last_event_id().await, "after retry"),

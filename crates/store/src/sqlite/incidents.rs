@@ -113,39 +113,28 @@ pub(super) async fn raise(
     })
 }
 
-/// The stored answer for a key already seen: the incident as it stands now and the entries the
-/// first call wrote.
+/// The stored answer for a key already seen: the incident as it stands now. `entries` is empty:
+/// nothing was written this time, and callers publish `entries` to the live stream, which must
+/// not see an old event twice.
 async fn replay(conn: &mut SqliteConnection, key: &IdempotencyKey) -> Result<Option<RaiseOutcome>> {
-    let stored: Option<(i64, bool, String)> = sqlx::query_as(
-        "SELECT incident_id, joined, entry_ids FROM idempotency_keys \
-         WHERE principal = ? AND key = ?",
+    let stored: Option<(i64, bool)> = sqlx::query_as(
+        "SELECT incident_id, joined FROM idempotency_keys WHERE principal = ? AND key = ?",
     )
     .bind(&key.principal)
     .bind(&key.key)
     .fetch_optional(&mut *conn)
     .await
     .map_err(map_err)?;
-    let Some((incident_id, joined, entry_ids)) = stored else {
+    let Some((incident_id, joined)) = stored else {
         return Ok(None);
     };
     let incident = load_incident(conn, incident_id)
         .await?
         .ok_or(StoreError::NotFound("incident"))?;
-    let entries = convert_all(
-        sqlx::query_as::<_, EntryRow>(concat!(
-            "SELECT ",
-            entry_columns!(),
-            " FROM timeline_entries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
-        ))
-        .bind(entry_ids)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(map_err)?,
-    )?;
     Ok(Some(RaiseOutcome {
         incident,
         joined,
-        entries,
+        entries: Vec::new(),
         replayed: true,
     }))
 }

@@ -1,0 +1,464 @@
+// pages/console.js — 接处警台, the police alarm-centre console (police_operator, police_supervisor):
+// the start-shift step that unlocks sound, the sound/connection warning banners, the live queue
+// (priority, then age; unclaimed ones red and deepening with age, with a repeating siren), and the
+// incident card with the school, coordinates, mini-map, people, timeline and the state's actions.
+
+import * as api from '../api.js';
+import * as sound from '../sound.js';
+import { h, fill, clear, ageSecs, clock, stamp, everySecond, queueOrder, amapLink } from '../util.js';
+import { t, dur, errText } from '../i18n.js';
+import { miniMap } from '../map.js';
+import { badge, peopleList, timeline, telLink, connBanner, IncidentStore } from './common.js';
+
+const DISPOSITIONS = ['genuine', 'false_alarm', 'test', 'malicious', 'other'];
+
+export function mount(root, { me, banners }) {
+  const settings = me.settings || {};
+  const escalateAfter = settings.escalate_after_secs || 30;
+  const store = new IncidentStore();
+  const st = {
+    onShift: false,
+    selected: null, // incident id
+    detail: null, // GET /incidents/{id} answer for `selected`
+    officers: null,
+    live: 'connecting',
+    actionsKey: '',
+    actionMsg: null, // {kind: 'error'|'ok', text}
+    loaded: false,
+  };
+
+  // ---- skeleton -------------------------------------------------------------------------
+  const soundBanner = h('div', { class: 'banner banner-sound', role: 'alert', 'data-testid': 'sound-banner' });
+  banners.appendChild(soundBanner);
+  const conn = connBanner(banners);
+  const shiftPanel = h('section', { class: 'shift-panel', 'data-testid': 'shift-panel' });
+  const qCounts = h('span', { class: 'q-counts', 'data-testid': 'queue-counts' });
+  const connDot = h('span', { class: 'conn-dot', 'data-testid': 'conn-state' });
+  const qTitle = h('h2', null);
+  const qList = h('div', { class: 'q-list', role: 'list' });
+  const queue = h('aside', { class: 'queue-pane', 'data-testid': 'queue', 'data-alerting': 'false' },
+    h('header', { class: 'pane-head' }, qTitle, qCounts, connDot), qList);
+  const card = h('section', { class: 'card-pane', 'data-testid': 'card', tabindex: '-1' });
+  const view = h('div', { class: 'console' }, shiftPanel, h('div', { class: 'console-grid' }, queue, card));
+  fill(root, view);
+
+  // ---- shift and sound ------------------------------------------------------------------
+  async function startShift() {
+    const s = await sound.unlock();
+    st.onShift = true;
+    if (s === 'on') sound.chime();
+    renderShift();
+    updateAlerting();
+  }
+
+  function renderShift() {
+    const on = sound.state() === 'on';
+    shiftPanel.hidden = st.onShift && on;
+    if (!shiftPanel.hidden) {
+      fill(shiftPanel,
+        h('div', { class: 'shift-text' }, h('h2', null, t('shift.title')), h('p', null, t('shift.text'))),
+        h('button', { type: 'button', class: 'btn btn-shift', 'data-testid': 'start-shift', onclick: startShift }, t('shift.button')));
+    }
+    soundBanner.hidden = on;
+    fill(soundBanner,
+      h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '🔇'),
+      h('span', { class: 'banner-text' }, t('banner.sound')),
+      h('button', { type: 'button', class: 'btn btn-banner', 'data-testid': 'banner-start-shift', onclick: startShift }, t('banner.sound.button')));
+    document.body.dataset.sound = on ? 'on' : 'blocked';
+  }
+  const offSound = sound.onChange(() => { renderShift(); updateAlerting(); });
+
+  // ---- queue ----------------------------------------------------------------------------
+  const items = new Map(); // id -> element
+
+  function ageLevel(inc) {
+    const a = ageSecs(inc.received_at || inc.raised_at);
+    if (a < 10) return 1;
+    if (a < escalateAfter) return 2;
+    if (a < escalateAfter * 3) return 3;
+    return 4;
+  }
+
+  function queueList() {
+    return store.all().filter((i) => i.state !== 'closed').sort(queueOrder);
+  }
+
+  function itemContent(inc) {
+    const flags = [];
+    if (inc.press_count > 1) flags.push(h('span', { class: 'flag' }, t('queue.press', { n: inc.press_count })));
+    if (inc.silent) flags.push(h('span', { class: 'flag flag-silent' }, t('queue.silent')));
+    if (inc.accidental_reported_at) flags.push(h('span', { class: 'flag flag-acc' }, t('queue.accidental')));
+    return [
+      h('div', { class: 'q-top' },
+        badge(inc.state),
+        h('span', { class: 'q-id' }, `#${inc.id}`),
+        h('span', { class: 'q-age', 'data-age-of': inc.received_at || inc.raised_at }, t('age', { t: dur(ageSecs(inc.received_at || inc.raised_at)) }))),
+      h('div', { class: 'q-school', 'data-testid': 'queue-school' }, inc.school?.name || ''),
+      h('div', { class: 'q-point' }, `${inc.alarm_point?.name || ''}`, h('span', { class: 'q-time' }, ` · ${clock(inc.raised_at)}`)),
+      flags.length ? h('div', { class: 'q-flags' }, flags) : null,
+      inc.escalated_at && inc.state === 'received'
+        ? h('div', { class: 'q-esc', 'data-testid': 'escalated' }, '⚠ ', t('queue.escalated')) : null,
+    ];
+  }
+
+  function renderQueue() {
+    const list = queueList();
+    const seen = new Set();
+    list.forEach((inc, idx) => {
+      seen.add(inc.id);
+      let el = items.get(inc.id);
+      if (!el) {
+        el = h('button', { type: 'button', class: 'q-item', role: 'listitem', 'data-testid': 'queue-item', onclick: () => select(inc.id) });
+        items.set(inc.id, el);
+      }
+      const unclaimed = inc.state === 'received';
+      el.className = `q-item st-${inc.state}${unclaimed ? ` unclaimed age-${ageLevel(inc)}` : ''}${inc.escalated_at && unclaimed ? ' escalated' : ''}${st.selected === inc.id ? ' selected' : ''}`;
+      el.dataset.incidentId = inc.id;
+      el.dataset.state = inc.state;
+      el.dataset.unclaimed = String(unclaimed);
+      el.setAttribute('aria-current', st.selected === inc.id ? 'true' : 'false');
+      fill(el, itemContent(inc));
+      if (qList.children[idx] !== el) qList.insertBefore(el, qList.children[idx] || null);
+    });
+    for (const [id, el] of items) if (!seen.has(id)) { el.remove(); items.delete(id); }
+    const empty = qList.querySelector('.q-empty');
+    if (!list.length && !empty) qList.appendChild(h('div', { class: 'q-empty', 'data-testid': 'queue-empty' }, st.loaded ? t('queue.empty') : t('loading')));
+    if (list.length && empty) empty.remove();
+    if (!list.length && empty) empty.textContent = st.loaded ? t('queue.empty') : t('loading');
+    const unclaimed = list.filter((i) => i.state === 'received').length;
+    fill(qCounts, unclaimed ? h('span', { class: 'q-unclaimed' }, t('queue.unclaimed', { n: unclaimed })) : null, h('span', null, t('queue.count', { n: list.length })));
+    updateAlerting();
+  }
+
+  function tickQueue() {
+    for (const inc of queueList()) {
+      const el = items.get(inc.id);
+      if (!el) continue;
+      const age = el.querySelector('.q-age');
+      if (age) age.textContent = t('age', { t: dur(ageSecs(inc.received_at || inc.raised_at)) });
+      if (inc.state === 'received') {
+        for (let l = 1; l <= 4; l++) el.classList.toggle(`age-${l}`, l === ageLevel(inc));
+      }
+    }
+    const a = card.querySelector('[data-card-age]');
+    if (a) a.textContent = t('age', { t: dur(ageSecs(a.dataset.cardAge)) });
+  }
+
+  function updateAlerting() {
+    const any = queueList().some((i) => i.state === 'received');
+    document.body.dataset.alerting = String(any);
+    queue.dataset.alerting = String(any);
+    sound.alerting(any && sound.state() === 'on');
+    document.title = `${any ? `【${t('state.received')}】` : ''}${t('page.console')} · ${t('app.name')}`;
+  }
+
+  // ---- card -----------------------------------------------------------------------------
+  async function select(id) {
+    if (st.selected !== id) {
+      st.selected = id;
+      st.detail = null;
+      st.actionsKey = '';
+      st.actionMsg = null;
+    }
+    renderQueue();
+    renderCard();
+    if (window.matchMedia('(max-width: 900px)').matches) card.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    await loadDetail(id);
+  }
+
+  let detailSeq = 0;
+  async function loadDetail(id) {
+    const seq = ++detailSeq;
+    try {
+      const d = await api.incident(id);
+      if (seq !== detailSeq || st.selected !== id) return;
+      st.detail = d;
+      store.put(d);
+      renderQueue();
+      renderCard();
+    } catch (e) {
+      if (seq !== detailSeq) return;
+      if (e.status === 404) { st.actionMsg = { kind: 'error', text: errText(e) }; renderCard(); }
+    }
+  }
+
+  function currentIncident() {
+    if (st.selected == null) return null;
+    const inc = store.get(st.selected) || st.detail;
+    if (!inc) return null;
+    const d = st.detail && st.detail.id === inc.id ? st.detail : null;
+    return { ...inc, people: d?.people, timeline: d?.timeline };
+  }
+
+  function fact(label, ...value) {
+    return h('div', { class: 'fact' }, h('dt', null, label), h('dd', null, ...value));
+  }
+
+  function renderInfo(inc) {
+    const s = inc.school || {};
+    const g = s.gcj02 || {};
+    const region = s.police_region;
+    const allSchools = [...(me.schools || [])];
+    if (s.id && !allSchools.some((x) => x.id === s.id)) allSchools.push(s);
+    return h('div', { class: 'card-info' },
+      h('dl', { class: 'facts' },
+        fact(t('card.point'), h('strong', { 'data-testid': 'card-point' }, inc.alarm_point?.name || '—')),
+        fact(t('card.location'), inc.alarm_point?.location || '—'),
+        fact(t('card.address'), h('span', { 'data-testid': 'card-address' }, s.address || '—')),
+        fact(t('card.coords'),
+          h('span', { class: 'coords', 'data-testid': 'card-coords' },
+            h('span', null, `${t('card.wgs')} ${fmtCoord(s.lat)}, ${fmtCoord(s.lon)}`),
+            h('span', null, `${t('card.gcj')} ${fmtCoord(g.lat)}, ${fmtCoord(g.lon)}`))),
+        fact(t('card.raisedat'), `${stamp(inc.raised_at)}`),
+        fact(t('card.raisedby'), inc.raised_by?.name || '—'),
+        fact(t('card.presses'), h('span', { 'data-testid': 'card-presses' }, String(inc.press_count ?? 1))),
+        fact(t('card.silent'), h('span', { 'data-testid': 'card-silent', class: inc.silent ? 'warn-text' : '' }, inc.silent ? t('card.silent.yes') : t('card.silent.no'))),
+        fact(t('card.school'), [t(`kind.${s.kind}`), t('card.pupils', { n: s.pupils ?? '—' }), s.boarders ? t('card.boarders', { n: s.boarders }) : null].filter(Boolean).join(' · ')),
+        region ? fact(t('card.police'), region.name, region.phone ? h('span', { class: 'duty' }, ` · ${t('card.duty')} `, telLink(region.phone)) : null) : null),
+      inc.accidental_reported_at ? h('div', { class: 'notice notice-acc', 'data-testid': 'card-accidental' }, t('card.accidental', { t: stamp(inc.accidental_reported_at) })) : null,
+      h('div', { class: 'map-box' },
+        h('div', { class: 'map-head' }, h('h3', null, t('card.map')),
+          h('a', { href: amapLink(s), target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'amap-link' }, t('card.map.open'), ' ↗')),
+        miniMap(allSchools, s.id)),
+      h('h3', null, t('card.people')),
+      inc.people ? peopleList(inc.people) : h('p', { class: 'muted' }, t('loading')));
+  }
+
+  let parts = null; // the card's persistent containers for the selected incident
+
+  function renderCard() {
+    const inc = currentIncident();
+    if (!inc) {
+      parts = null;
+      st.actionsKey = '';
+      card.dataset.incidentId = '';
+      card.dataset.state = '';
+      fill(card, h('div', { class: 'card-empty' }, h('div', { class: 'card-empty-mark', 'aria-hidden': 'true' }, '◎'), h('p', null, t('card.none'))));
+      return;
+    }
+    if (!parts || parts.id !== inc.id) {
+      parts = {
+        id: inc.id,
+        head: h('header', { class: 'card-head' }),
+        info: h('div', { class: 'card-info-slot' }),
+        msg: h('div', { class: 'action-msg', role: 'status', 'data-testid': 'action-error', hidden: true }),
+        actions: h('div', { class: 'actions-slot' }),
+        tlTitle: h('h3', null),
+        tl: h('div', { class: 'tl-slot' }),
+      };
+      st.actionsKey = '';
+      fill(card, parts.head, h('div', { class: 'card-body' }, parts.info, h('div', { class: 'card-side' }, parts.msg, parts.actions, parts.tlTitle, parts.tl)));
+      card.scrollTop = 0;
+    }
+    card.dataset.incidentId = inc.id;
+    card.dataset.state = inc.state;
+    const unclaimed = inc.state === 'received';
+    parts.head.className = `card-head${unclaimed ? ' hot' : ''}`;
+    fill(parts.head,
+      h('div', { class: 'card-title' },
+        h('h2', { 'data-testid': 'card-school' }, inc.school?.name || ''),
+        badge(inc.state),
+        h('span', { class: 'card-id' }, t('card.title', { id: inc.id })),
+        h('span', { class: 'card-age', 'data-card-age': inc.received_at || inc.raised_at }, t('age', { t: dur(ageSecs(inc.received_at || inc.raised_at)) }))),
+      inc.escalated_at ? h('div', { class: 'card-esc', 'data-testid': 'card-escalated' }, '⚠ ', t('card.escalated', { t: clock(inc.escalated_at) })) : null,
+      inc.claimed_by ? h('div', { class: 'card-sub' }, `${t('card.claimedby')}：${inc.claimed_by.name}`, inc.dispatches?.length ? ` · ${t('card.dispatches')}：${inc.dispatches.map((d) => [d.unit, d.officer_name].filter(Boolean).join(' / ')).join('；')}` : '') : null,
+      inc.disposition ? h('div', { class: 'card-sub' }, `${t('card.disposition')}：${t(`disp.${inc.disposition}`)}${inc.resolution_note ? `（${inc.resolution_note}）` : ''}`) : null);
+    fill(parts.info, renderInfo(inc));
+    parts.msg.hidden = !st.actionMsg;
+    parts.msg.className = `action-msg ${st.actionMsg?.kind || ''}`;
+    parts.msg.textContent = st.actionMsg?.text || '';
+    const keyNow = `${inc.id}|${inc.state}|${inc.claimed_by?.user_id ?? ''}|${inc.accidental_reported_at ? 1 : 0}|${st.officers ? st.officers.length : 'x'}`;
+    if (st.actionsKey !== keyNow) {
+      fill(parts.actions, renderActions(inc));
+      st.actionsKey = keyNow;
+    }
+    parts.tlTitle.textContent = t('card.timeline');
+    fill(parts.tl, inc.timeline ? timeline(inc.timeline) : h('p', { class: 'muted' }, t('loading')));
+  }
+
+  function showMsg(kind, text) {
+    st.actionMsg = { kind, text };
+    if (parts) { parts.msg.textContent = text; parts.msg.className = `action-msg ${kind}`; parts.msg.hidden = false; }
+  }
+
+  // ---- actions --------------------------------------------------------------------------
+  async function run(action, body, button) {
+    const id = st.selected;
+    const all = card.querySelectorAll('.actions button');
+    all.forEach((b) => { b.disabled = true; });
+    const label = button?.textContent;
+    if (button) button.textContent = t('act.busy');
+    st.actionMsg = null;
+    try {
+      const d = await api.act(id, action, body);
+      if (st.selected === id) st.detail = d;
+      store.put(d);
+      if (d.state === 'closed') store.delete(d.id);
+      st.actionsKey = '';
+      renderQueue();
+      renderCard();
+      return true;
+    } catch (e) {
+      if (button) button.textContent = label;
+      all.forEach((b) => { b.disabled = false; });
+      showMsg('error', errText(e));
+      if (['already_claimed', 'claimed_by_other', 'wrong_state', 'not_found'].includes(e.code)) loadDetail(id);
+      return false;
+    }
+  }
+
+  function noteField(testid) {
+    return h('input', { type: 'text', class: 'input', maxlength: 500, placeholder: t('act.notefield'), 'data-testid': testid, 'aria-label': t('act.notefield') });
+  }
+
+  function renderActions(inc) {
+    const box = h('div', { class: 'actions', 'data-testid': 'actions' });
+    const s = inc.state;
+    if (s === 'received') {
+      const b = h('button', { type: 'button', class: 'btn btn-claim', 'data-testid': 'act-claim' }, t('act.claim'));
+      b.onclick = () => run('claim', {}, b);
+      box.appendChild(b);
+    }
+    if (s === 'dispatched') {
+      const b = h('button', { type: 'button', class: 'btn btn-primary btn-big', 'data-testid': 'act-arrive' }, t('act.arrive'));
+      b.onclick = () => run('arrive', {}, b);
+      box.appendChild(b);
+    }
+    if (['claimed', 'dispatched', 'on_scene'].includes(s)) {
+      const region = inc.school?.police_region?.name || '';
+      const unit = h('input', { type: 'text', class: 'input', maxlength: 120, 'data-testid': 'dispatch-unit', id: 'dispatch-unit', value: region ? `${region}${t('act.dispatch.unitsuffix')}` : '' });
+      const officer = h('select', { class: 'input', 'data-testid': 'dispatch-officer', id: 'dispatch-officer' },
+        h('option', { value: '' }, t('act.dispatch.nobody')),
+        (st.officers || []).map((o) => h('option', { value: o.id }, `${o.display_name}${o.phone ? ` (${o.phone})` : ''}`)));
+      const note = noteField('dispatch-note');
+      const b = h('button', { type: 'submit', class: `btn ${s === 'claimed' ? 'btn-primary btn-big' : ''}`, 'data-testid': 'act-dispatch' }, s === 'claimed' ? t('act.dispatch') : t('act.dispatch.again'));
+      const form = h('form', { class: 'act-form', 'data-testid': 'dispatch-form' },
+        h('h4', null, s === 'claimed' ? t('act.dispatch') : t('act.dispatch.again')),
+        h('label', { for: 'dispatch-unit' }, t('act.dispatch.unit')), unit,
+        h('label', { for: 'dispatch-officer' }, t('act.dispatch.officer')), officer,
+        note, b);
+      form.onsubmit = (e) => {
+        e.preventDefault();
+        const body = { unit: unit.value.trim() };
+        if (officer.value) body.officer_user_id = Number(officer.value);
+        if (note.value.trim()) body.note = note.value.trim();
+        run('dispatch', body, b);
+      };
+      box.appendChild(form);
+
+      const disp = h('select', { class: 'input', 'data-testid': 'resolve-disposition', id: 'resolve-disposition', required: true },
+        h('option', { value: '' }, t('act.pick')),
+        DISPOSITIONS.map((d) => h('option', { value: d }, t(`disp.${d}`))));
+      if (inc.accidental_reported_at) disp.value = 'false_alarm';
+      const rnote = noteField('resolve-note');
+      const rb = h('button', { type: 'submit', class: 'btn', 'data-testid': 'act-resolve' }, t('act.resolve'));
+      const rform = h('form', { class: 'act-form', 'data-testid': 'resolve-form' },
+        h('h4', null, t('act.resolve')),
+        h('label', { for: 'resolve-disposition' }, t('act.resolve.disp')), disp, rnote, rb);
+      rform.onsubmit = (e) => {
+        e.preventDefault();
+        if (!disp.value) { disp.focus(); showMsg('error', t('act.pick')); return; }
+        const body = { disposition: disp.value };
+        if (rnote.value.trim()) body.note = rnote.value.trim();
+        run('resolve', body, rb);
+      };
+      box.appendChild(rform);
+    }
+    if (s === 'resolved') {
+      const note = noteField('close-note');
+      const b = h('button', { type: 'submit', class: 'btn btn-primary btn-big', 'data-testid': 'act-close' }, t('act.close'));
+      const form = h('form', { class: 'act-form' }, h('h4', null, t('act.close')), note, b);
+      form.onsubmit = (e) => { e.preventDefault(); run('close', note.value.trim() ? { note: note.value.trim() } : {}, b); };
+      box.appendChild(form);
+    }
+    if (s === 'closed') box.appendChild(h('p', { class: 'muted' }, t('act.closed')));
+    if (s !== 'closed') {
+      const text = h('input', { type: 'text', class: 'input', maxlength: 1000, placeholder: t('act.note.placeholder'), 'data-testid': 'note-text', 'aria-label': t('act.note') });
+      const b = h('button', { type: 'submit', class: 'btn', 'data-testid': 'act-note' }, t('act.note.submit'));
+      const form = h('form', { class: 'act-form act-note' }, h('h4', null, t('act.note')), h('div', { class: 'row' }, text, b));
+      form.onsubmit = async (e) => { e.preventDefault(); if (!text.value.trim()) return; if (await run('notes', { text: text.value.trim() }, b)) text.value = ''; };
+      box.appendChild(form);
+    }
+    return box;
+  }
+
+  // ---- data -----------------------------------------------------------------------------
+  async function loadQueue() {
+    const started = Date.now();
+    try {
+      const list = await api.listIncidents('active');
+      store.load(list, (inc) => inc.state !== 'closed' && new Date(inc.updated_at) >= started - 1000);
+      st.loaded = true;
+      renderQueue();
+      if (st.selected == null) {
+        const first = queueList().find((i) => i.state === 'received');
+        if (first) select(first.id);
+      } else {
+        renderCard();
+        loadDetail(st.selected);
+      }
+    } catch (e) {
+      console.warn('queue load failed', e);
+    }
+  }
+
+  let detailTimer = null;
+  function onEvent(ev) {
+    const inc = ev.incident;
+    const changed = store.put(inc);
+    if (inc.state === 'closed' && st.selected !== inc.id) store.delete(inc.id);
+    if (!changed) return;
+    renderQueue();
+    if (st.selected === inc.id) {
+      renderCard();
+      clearTimeout(detailTimer);
+      detailTimer = setTimeout(() => loadDetail(inc.id), 150);
+    } else if (st.selected == null && inc.state === 'received') {
+      select(inc.id);
+    }
+  }
+
+  const live = new api.Live({
+    onEvent,
+    onOpen: loadQueue,
+    onState: (s) => {
+      st.live = s;
+      conn.show(s === 'down');
+      connDot.className = `conn-dot ${s === 'open' ? 'ok' : 'bad'}`;
+      connDot.textContent = s === 'open' ? t('conn.live') : t('conn.down');
+      document.body.dataset.live = s;
+    },
+  });
+
+  api.officers().then((o) => { st.officers = o; st.actionsKey = ''; renderCard(); }).catch(() => { st.officers = []; });
+
+  function relabel() {
+    qTitle.textContent = t('queue.title');
+    connDot.textContent = st.live === 'open' ? t('conn.live') : t('conn.down');
+    conn.relabel();
+    renderShift();
+    for (const el of items.values()) el.remove();
+    items.clear();
+    parts = null;
+    renderQueue();
+    renderCard();
+  }
+
+  relabel();
+  const offTick = everySecond(tickQueue);
+
+  return {
+    relabel,
+    destroy() {
+      live.stop();
+      offTick();
+      offSound();
+      sound.alerting(false);
+      clearTimeout(detailTimer);
+    },
+  };
+}
+
+function fmtCoord(v) {
+  return Number.isFinite(v) ? v.toFixed(6) : '—';
+}

@@ -1,0 +1,97 @@
+// harness.mjs — what the browser tests share: start `xiaoan demo` on a free port with a fresh
+// data dir (and stop it), launch the system Chromium headless, and log a user in.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '..', '..');
+export const outDir = path.join(here, 'output');
+export const WAIT = 5000; // every UI wait, in ms
+
+/** Starts the demo server; resolves to {url, stop()}. */
+export async function startServer() {
+  const bin = process.env.XIAOAN_BIN || path.join(repo, 'target', 'debug', 'xiaoan');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'xiaoan-browser-'));
+  const child = spawn(bin, ['demo', '--http', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+  });
+  let log = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server printed no URL within 60 s:\n${log}`)), 60_000);
+    const onData = (chunk) => {
+      log += chunk;
+      const m = log.match(/http:\/\/127\.0\.0\.1:\d+/);
+      if (m) { clearTimeout(timer); resolve(m[0]); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (c) => { log += c; });
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}) before printing its URL:\n${log}`)); });
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch() {
+  mkdirSync(outDir, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+  });
+}
+
+export const DESKTOP = { viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' };
+export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' };
+
+/** A new context+page for `username`, logged in; resolves when the role's page is up. */
+export async function loginAs(browser, base, username, options, errors) {
+  const context = await browser.newContext({ baseURL: base, ...options });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors?.push(`${username}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|net::ERR_/.test(m.text())) errors?.push(`${username}: console: ${m.text()}`); });
+  await page.goto('/');
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill('demo');
+  await page.getByTestId('login-submit').click();
+  await page.waitForFunction(() => ['console', 'school', 'field', 'bureau'].includes(document.body.dataset.page), null, { timeout: WAIT });
+  // The live stream is open once the page reports it.
+  await page.waitForFunction(() => document.body.dataset.live === 'open', null, { timeout: WAIT });
+  return { context, page };
+}
+
+/** Presses and holds the one-key alarm button with the mouse for `ms`. */
+export async function holdButton(page, ms) {
+  const box = await page.getByTestId('alarm-button').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.waitForTimeout(ms);
+  await page.mouse.up();
+}
+
+/** Waits for `selector` and returns its text. */
+export async function textOf(page, selector) {
+  const loc = page.locator(selector).first();
+  await loc.waitFor({ state: 'visible', timeout: WAIT });
+  return (await loc.textContent()).trim();
+}

@@ -13,13 +13,13 @@ export const repo = path.resolve(here, '..', '..');
 export const outDir = path.join(here, 'output');
 export const WAIT = 5000; // every UI wait, in ms
 
-/** Starts the demo server; resolves to {url, stop()}. */
-export async function startServer() {
+/** Starts the demo server (extra environment in `env`, e.g. shorter timers); resolves to {url, stop()}. */
+export async function startServer(env = {}) {
   const bin = process.env.XIAOAN_BIN || path.join(repo, 'target', 'debug', 'xiaoan');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'xiaoan-browser-'));
   const child = spawn(bin, ['demo', '--http', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data')], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
   });
   let log = '';
   const url = await new Promise((resolve, reject) => {
@@ -75,8 +75,8 @@ export async function loginAs(browser, base, username, options, errors) {
   await page.getByTestId('login-password').fill('demo');
   await page.getByTestId('login-submit').click();
   await page.waitForFunction(() => ['console', 'school', 'field', 'bureau'].includes(document.body.dataset.page), null, { timeout: WAIT });
-  // The live stream is open once the page reports it.
-  await page.waitForFunction(() => document.body.dataset.live === 'open', null, { timeout: WAIT });
+  // The live stream is open and the first list has loaded once the page says so.
+  await page.waitForFunction(() => document.body.dataset.live === 'open' && document.body.dataset.loaded === 'true', null, { timeout: WAIT });
   return { context, page };
 }
 

@@ -27,6 +27,8 @@ function unmount() {
   current = null;
   fill(banners);
   document.body.removeAttribute('data-alerting');
+  document.body.removeAttribute('data-loaded');
+  document.body.removeAttribute('data-live');
 }
 
 function orgName(me) {
@@ -56,7 +58,7 @@ function drawTopbar() {
     h('div', { class: 'top-right' },
       me && h('div', { class: 'who', 'data-testid': 'whoami' },
         h('span', { class: 'who-name' }, me.user.display_name),
-        h('span', { class: 'who-org' }, [t(`role.${me.user.role}`), orgName(me)].filter(Boolean).join(' · '))),
+        h('span', { class: 'who-org' }, [me.user.display_name.startsWith(t(`role.${me.user.role}`)) ? '' : t(`role.${me.user.role}`), orgName(me)].filter(Boolean).join(' · ') || t(`role.${me.user.role}`))),
       langSwitch(),
       me && h('button', { type: 'button', class: 'btn btn-ghost', 'data-testid': 'logout', onclick: doLogout }, t('logout'))));
 }

@@ -115,7 +115,7 @@ const zh = {
   'card.duty': '值班电话',
   'card.timeline': '处置记录',
   'card.disposition': '处置结果',
-  'card.escalated': '超时未接警，已于 {t} 上报值班长',
+  'card.escalated': '超时未接警 · {t} 已上报值班长',
 
   'act.claim': '认领 / 接警',
   'act.dispatch': '派警',

@@ -7,7 +7,7 @@ import { svg } from './util.js';
  * schools: [{id, name, lat, lon}]; highlight: school id. Returns an <svg> element.
  * Equirectangular projection around the schools' centre, which is exact enough for a few km.
  */
-export function miniMap(schools, highlight, { width = 360, height = 220 } = {}) {
+export function miniMap(schools, highlight, { width = 480, height = 250 } = {}) {
   const pts = schools.filter((s) => Number.isFinite(s.lat) && Number.isFinite(s.lon));
   const root = svg('svg', {
     viewBox: `0 0 ${width} ${height}`, class: 'minimap', role: 'img', 'data-testid': 'minimap',

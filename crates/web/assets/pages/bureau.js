@@ -56,6 +56,7 @@ export function mount(root, { me, banners }) {
       const [open, closed] = await Promise.all([api.listIncidents('active', 500), api.listIncidents('closed', 500)]);
       store.load([...open, ...closed], (inc) => new Date(inc.updated_at) >= started - 1000);
       loaded = true;
+      document.body.dataset.loaded = 'true';
     } catch (e) { console.warn(e); }
     render();
   }

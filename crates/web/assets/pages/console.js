@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import * as sound from '../sound.js';
-import { h, fill, clear, ageSecs, clock, stamp, everySecond, queueOrder, amapLink } from '../util.js';
+import { h, svg, fill, ageSecs, clock, stamp, everySecond, queueOrder, amapLink } from '../util.js';
 import { t, dur, errText } from '../i18n.js';
 import { miniMap } from '../map.js';
 import { badge, peopleList, timeline, telLink, connBanner, IncidentStore } from './common.js';
@@ -61,7 +61,7 @@ export function mount(root, { me, banners }) {
     }
     soundBanner.hidden = on;
     fill(soundBanner,
-      h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '🔇'),
+      mutedIcon(),
       h('span', { class: 'banner-text' }, t('banner.sound')),
       h('button', { type: 'button', class: 'btn btn-banner', 'data-testid': 'banner-start-shift', onclick: startShift }, t('banner.sound.button')));
     document.body.dataset.sound = on ? 'on' : 'blocked';
@@ -214,7 +214,7 @@ export function mount(root, { me, banners }) {
         fact(t('card.presses'), h('span', { 'data-testid': 'card-presses' }, String(inc.press_count ?? 1))),
         fact(t('card.silent'), h('span', { 'data-testid': 'card-silent', class: inc.silent ? 'warn-text' : '' }, inc.silent ? t('card.silent.yes') : t('card.silent.no'))),
         fact(t('card.school'), [t(`kind.${s.kind}`), t('card.pupils', { n: s.pupils ?? '—' }), s.boarders ? t('card.boarders', { n: s.boarders }) : null].filter(Boolean).join(' · ')),
-        region ? fact(t('card.police'), region.name, region.phone ? h('span', { class: 'duty' }, ` · ${t('card.duty')} `, telLink(region.phone)) : null) : null),
+        region ? fact(t('card.police'), h('div', null, region.name), region.phone ? h('div', { class: 'duty' }, `${t('card.duty')} `, telLink(region.phone)) : null) : null),
       inc.accidental_reported_at ? h('div', { class: 'notice notice-acc', 'data-testid': 'card-accidental' }, t('card.accidental', { t: stamp(inc.accidental_reported_at) })) : null,
       h('div', { class: 'map-box' },
         h('div', { class: 'map-head' }, h('h3', null, t('card.map')),
@@ -233,6 +233,7 @@ export function mount(root, { me, banners }) {
       st.actionsKey = '';
       card.dataset.incidentId = '';
       card.dataset.state = '';
+      card.classList.add('is-empty');
       fill(card, h('div', { class: 'card-empty' }, h('div', { class: 'card-empty-mark', 'aria-hidden': 'true' }, '◎'), h('p', null, t('card.none'))));
       return;
     }
@@ -252,6 +253,7 @@ export function mount(root, { me, banners }) {
     }
     card.dataset.incidentId = inc.id;
     card.dataset.state = inc.state;
+    card.classList.remove('is-empty');
     const unclaimed = inc.state === 'received';
     parts.head.className = `card-head${unclaimed ? ' hot' : ''}`;
     fill(parts.head,
@@ -389,6 +391,7 @@ export function mount(root, { me, banners }) {
       const list = await api.listIncidents('active');
       store.load(list, (inc) => inc.state !== 'closed' && new Date(inc.updated_at) >= started - 1000);
       st.loaded = true;
+      document.body.dataset.loaded = 'true';
       renderQueue();
       if (st.selected == null) {
         const first = queueList().find((i) => i.state === 'received');
@@ -457,6 +460,13 @@ export function mount(root, { me, banners }) {
       clearTimeout(detailTimer);
     },
   };
+}
+
+/** A crossed-out speaker, drawn inline (no icon font or emoji needed). */
+function mutedIcon() {
+  return svg('svg', { viewBox: '0 0 24 24', width: 26, height: 26, class: 'banner-icon', 'aria-hidden': 'true' },
+    svg('path', { d: 'M3 9h4l5-4v14l-5-4H3z', fill: 'currentColor' }),
+    svg('path', { d: 'M16 9l6 6M22 9l-6 6', stroke: 'currentColor', 'stroke-width': 2.2, 'stroke-linecap': 'round', fill: 'none' }));
 }
 
 function fmtCoord(v) {

@@ -80,6 +80,7 @@ export function mount(root, { me, banners }) {
     try {
       store.load(await api.listIncidents('open'), (inc) => new Date(inc.updated_at) >= started - 1000);
       loaded = true;
+      document.body.dataset.loaded = 'true';
     } catch (e) { console.warn(e); }
     render();
   }

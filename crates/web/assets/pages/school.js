@@ -199,7 +199,7 @@ export function mount(root, { me, banners }) {
       h('ol', { class: 'steps', 'data-testid': 'status-steps' },
         STEPS.map((s, i) => {
           const at = stepTime(inc, s);
-          const cls = i < cur ? (at ? 'done' : 'skipped') : i === cur ? 'current' : 'todo';
+          const cls = i < cur ? (at ? 'done' : 'skipped') : i === cur ? (s === 'closed' ? 'done current' : 'current') : 'todo';
           return h('li', { class: `step ${cls}`, 'data-step': s },
             h('span', { class: 'step-dot', 'aria-hidden': 'true' }),
             h('span', { class: 'step-name' }, t(`school.step.${s}`)),
@@ -313,6 +313,7 @@ export function mount(root, { me, banners }) {
         } catch { st.tracked = null; }
       }
       st.loaded = true;
+      document.body.dataset.loaded = 'true';
     } catch (e) {
       console.warn('load failed', e);
     }

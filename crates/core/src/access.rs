@@ -180,11 +180,26 @@ mod tests {
     #[test]
     fn scopes_select_schools_by_police_area_bureau_region_or_school() {
         let s = school(1, 10, 20);
-        assert!(sees_school(&user(Role::PoliceOperator, vec![Scope::PoliceArea(20)]), &s));
-        assert!(!sees_school(&user(Role::PoliceOperator, vec![Scope::PoliceArea(21)]), &s));
-        assert!(sees_school(&user(Role::BureauAdmin, vec![Scope::BureauRegion(10)]), &s));
-        assert!(sees_school(&user(Role::SchoolGuard, vec![Scope::School(1)]), &s));
-        assert!(!sees_school(&user(Role::SchoolGuard, vec![Scope::School(2)]), &s));
+        assert!(sees_school(
+            &user(Role::PoliceOperator, vec![Scope::PoliceArea(20)]),
+            &s
+        ));
+        assert!(!sees_school(
+            &user(Role::PoliceOperator, vec![Scope::PoliceArea(21)]),
+            &s
+        ));
+        assert!(sees_school(
+            &user(Role::BureauAdmin, vec![Scope::BureauRegion(10)]),
+            &s
+        ));
+        assert!(sees_school(
+            &user(Role::SchoolGuard, vec![Scope::School(1)]),
+            &s
+        ));
+        assert!(!sees_school(
+            &user(Role::SchoolGuard, vec![Scope::School(2)]),
+            &s
+        ));
         assert!(sees_school(&user(Role::Sysadmin, vec![]), &s));
     }
 

@@ -14,7 +14,7 @@ pub fn is_due(incident: &Incident, now: DateTime<Utc>, after: Duration) -> bool 
 }
 
 /// The incidents among `open` that are due to escalate, oldest first.
-pub fn due<'a>(open: &'a [Incident], now: DateTime<Utc>, after: Duration) -> Vec<&'a Incident> {
+pub fn due(open: &[Incident], now: DateTime<Utc>, after: Duration) -> Vec<&Incident> {
     let mut due: Vec<_> = open.iter().filter(|i| is_due(i, now, after)).collect();
     due.sort_by_key(|i| (i.received_at, i.id));
     due

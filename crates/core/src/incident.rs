@@ -343,7 +343,11 @@ fn entry(
 }
 
 /// Decides whether `alarm` opens a new incident or joins `open` (the alarm point's open incident).
-pub fn raise_or_join(open: Option<&Incident>, alarm: &NewAlarm, now: DateTime<Utc>) -> RaiseDecision {
+pub fn raise_or_join(
+    open: Option<&Incident>,
+    alarm: &NewAlarm,
+    now: DateTime<Utc>,
+) -> RaiseDecision {
     let data = serde_json::json!({ "source": alarm.source, "kind": alarm.kind, "priority": alarm.priority, "silent": alarm.silent });
     if let Some(existing) = open.filter(|i| i.state.is_open()) {
         let mut next = existing.clone();
@@ -476,7 +480,9 @@ pub fn apply(
             check_claimer(incident, actor)?;
             let unit = unit.trim();
             if unit.is_empty() && officer_user_id.is_none() {
-                return Err(TransitionError::Invalid("dispatch needs a unit or an officer"));
+                return Err(TransitionError::Invalid(
+                    "dispatch needs a unit or an officer",
+                ));
             }
             next.dispatches.push(Dispatch {
                 unit: unit.to_owned(),
@@ -573,7 +579,11 @@ pub fn apply(
             if state == S::Closed {
                 return Err(wrong_state("add a note to", state));
             }
-            (EntryKind::Note, Some(text.to_owned()), serde_json::Value::Null)
+            (
+                EntryKind::Note,
+                Some(text.to_owned()),
+                serde_json::Value::Null,
+            )
         }
     };
     let entry = entry(incident.id, now, kind, actor, note, data);

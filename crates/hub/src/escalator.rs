@@ -25,11 +25,18 @@ impl Hub {
         let now = self.clock.now();
         let mut done = 0;
         for incident in escalation::due(&open, now, self.settings.escalate_after) {
-            match self.act(incident.id, &Command::Escalate, &Actor::system()).await {
+            match self
+                .act(incident.id, &Command::Escalate, &Actor::system())
+                .await
+            {
                 Ok(_) => {
                     done += 1;
                     self.metrics.record_escalation();
-                    tracing::warn!(incident = incident.id, school = incident.school_id, "incident unclaimed: escalated");
+                    tracing::warn!(
+                        incident = incident.id,
+                        school = incident.school_id,
+                        "incident unclaimed: escalated"
+                    );
                 }
                 // Claimed in the meantime: nothing to do.
                 Err(StoreError::Transition(_)) => {}

@@ -38,11 +38,31 @@ impl Metrics {
     pub fn counters(&self) -> [(&'static str, &'static str, u64); 5] {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         [
-            ("xiaoan_alarms_raised_total", "Alarms that opened a new incident.", get(&self.alarms_raised)),
-            ("xiaoan_alarms_joined_total", "Alarms that joined an open incident.", get(&self.alarms_joined)),
-            ("xiaoan_alarms_replayed_total", "Retries answered from an idempotency key.", get(&self.alarms_replayed)),
-            ("xiaoan_alarm_store_failures_total", "Alarms refused because they could not be stored.", get(&self.store_failures)),
-            ("xiaoan_escalations_total", "Incidents escalated for being unclaimed.", get(&self.escalations)),
+            (
+                "xiaoan_alarms_raised_total",
+                "Alarms that opened a new incident.",
+                get(&self.alarms_raised),
+            ),
+            (
+                "xiaoan_alarms_joined_total",
+                "Alarms that joined an open incident.",
+                get(&self.alarms_joined),
+            ),
+            (
+                "xiaoan_alarms_replayed_total",
+                "Retries answered from an idempotency key.",
+                get(&self.alarms_replayed),
+            ),
+            (
+                "xiaoan_alarm_store_failures_total",
+                "Alarms refused because they could not be stored.",
+                get(&self.store_failures),
+            ),
+            (
+                "xiaoan_escalations_total",
+                "Incidents escalated for being unclaimed.",
+                get(&self.escalations),
+            ),
         ]
     }
 }

@@ -19,8 +19,20 @@ fn t0() -> DateTime<Utc> {
 fn seed() -> DirectorySeed {
     DirectorySeed {
         regions: vec![
-            Region { id: 1, kind: RegionKind::Bureau, name: "恩施市教育局".into(), code: None, phone: None },
-            Region { id: 2, kind: RegionKind::Police, name: "舞阳坝派出所".into(), code: None, phone: None },
+            Region {
+                id: 1,
+                kind: RegionKind::Bureau,
+                name: "恩施市教育局".into(),
+                code: None,
+                phone: None,
+            },
+            Region {
+                id: 2,
+                kind: RegionKind::Police,
+                name: "舞阳坝派出所".into(),
+                code: None,
+                phone: None,
+            },
         ],
         schools: vec![School {
             id: 1,
@@ -47,11 +59,17 @@ fn seed() -> DirectorySeed {
 
 async fn hub(clock: &SimulatedClock) -> (tempfile::TempDir, Arc<Hub>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("xiaoan.db")).await.expect("open store");
-    store.seed_directory(&seed()).await.expect("seed");
-    let hub = Hub::new(Arc::new(store), Arc::new(clock.clone()), HubSettings::default())
+    let store = SqliteStore::open(&dir.path().join("xiaoan.db"))
         .await
-        .expect("hub");
+        .expect("open store");
+    store.seed_directory(&seed()).await.expect("seed");
+    let hub = Hub::new(
+        Arc::new(store),
+        Arc::new(clock.clone()),
+        HubSettings::default(),
+    )
+    .await
+    .expect("hub");
     (dir, hub)
 }
 
@@ -64,7 +82,11 @@ fn press() -> NewAlarm {
         source: "web".into(),
         silent: false,
         note: None,
-        raised_by: Actor { user_id: Some(5), name: "张建国".into(), role: Some(Role::SchoolGuard) },
+        raised_by: Actor {
+            user_id: Some(5),
+            name: "张建国".into(),
+            role: Some(Role::SchoolGuard),
+        },
         raised_at: t0(),
     }
 }
@@ -85,7 +107,10 @@ async fn raise_publishes_stored_events_in_id_order() {
         ids.push(ev.entry.id);
         kinds.push(ev.entry.kind);
     }
-    assert_eq!(kinds, vec![EntryKind::Raised, EntryKind::Received, EntryKind::Joined]);
+    assert_eq!(
+        kinds,
+        vec![EntryKind::Raised, EntryKind::Received, EntryKind::Joined]
+    );
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     // What was published is what the store holds.
     let logged = hub.store().events_since(0, 10).await.expect("events");
@@ -102,7 +127,12 @@ async fn unclaimed_incident_escalates_once_after_the_configured_time() {
     clock.advance(Duration::seconds(1));
     assert_eq!(hub.escalate_due().await.expect("check"), 1);
     assert_eq!(hub.escalate_due().await.expect("check"), 0);
-    let stored = hub.store().incident(raised.incident.id).await.expect("get").expect("exists");
+    let stored = hub
+        .store()
+        .incident(raised.incident.id)
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(stored.escalated_at, Some(t0() + Duration::seconds(30)));
 }
 
@@ -111,9 +141,15 @@ async fn claimed_incident_never_escalates() {
     let clock = SimulatedClock::new(t0());
     let (_dir, hub) = hub(&clock).await;
     let raised = hub.raise(&press(), None).await.expect("raise");
-    let operator = Actor { user_id: Some(1), name: "李娜".into(), role: Some(Role::PoliceOperator) };
+    let operator = Actor {
+        user_id: Some(1),
+        name: "李娜".into(),
+        role: Some(Role::PoliceOperator),
+    };
     clock.advance(Duration::seconds(10));
-    hub.act(raised.incident.id, &Command::Claim, &operator).await.expect("claim");
+    hub.act(raised.incident.id, &Command::Claim, &operator)
+        .await
+        .expect("claim");
     clock.advance(Duration::minutes(5));
     assert_eq!(hub.escalate_due().await.expect("check"), 0);
 }

@@ -96,15 +96,72 @@ pub fn demo(password_hash: &str) -> DirectorySeed {
     use SchoolKind::{Kindergarten, Middle, Primary};
     let regions = vec![
         region(BUREAU, Bureau, "恩施市教育局", "422801", "0718-8224301"),
-        region(POLICE_AREA_1, Police, "恩施市公安局舞阳坝派出所", "422801-PCS-01", "0718-8212110"),
-        region(POLICE_AREA_2, Police, "恩施市公安局小渡船派出所", "422801-PCS-02", "0718-8236110"),
+        region(
+            POLICE_AREA_1,
+            Police,
+            "恩施市公安局舞阳坝派出所",
+            "422801-PCS-01",
+            "0718-8212110",
+        ),
+        region(
+            POLICE_AREA_2,
+            Police,
+            "恩施市公安局小渡船派出所",
+            "422801-PCS-02",
+            "0718-8236110",
+        ),
     ];
     let schools = vec![
-        school(1, "恩施市实验小学", "湖北省恩施市舞阳大道181号", (30.2946, 109.4797), Primary, 2860, 0, POLICE_AREA_1),
-        school(2, "恩施市机关幼儿园", "湖北省恩施市航空大道56号", (30.2988, 109.4756), Kindergarten, 420, 0, POLICE_AREA_1),
-        school(3, "恩施市小渡船中学", "湖北省恩施市小渡船街道施州大道12号", (30.2712, 109.4893), Middle, 1650, 820, POLICE_AREA_2),
-        school(4, "恩施市东风大道小学", "湖北省恩施市东风大道88号", (30.3031, 109.4862), Primary, 1930, 0, POLICE_AREA_1),
-        school(5, "恩施市小渡船幼儿园", "湖北省恩施市小渡船街道学院路7号", (30.2675, 109.4830), Kindergarten, 310, 0, POLICE_AREA_2),
+        school(
+            1,
+            "恩施市实验小学",
+            "湖北省恩施市舞阳大道181号",
+            (30.2946, 109.4797),
+            Primary,
+            2860,
+            0,
+            POLICE_AREA_1,
+        ),
+        school(
+            2,
+            "恩施市机关幼儿园",
+            "湖北省恩施市航空大道56号",
+            (30.2988, 109.4756),
+            Kindergarten,
+            420,
+            0,
+            POLICE_AREA_1,
+        ),
+        school(
+            3,
+            "恩施市小渡船中学",
+            "湖北省恩施市小渡船街道施州大道12号",
+            (30.2712, 109.4893),
+            Middle,
+            1650,
+            820,
+            POLICE_AREA_2,
+        ),
+        school(
+            4,
+            "恩施市东风大道小学",
+            "湖北省恩施市东风大道88号",
+            (30.3031, 109.4862),
+            Primary,
+            1930,
+            0,
+            POLICE_AREA_1,
+        ),
+        school(
+            5,
+            "恩施市小渡船幼儿园",
+            "湖北省恩施市小渡船街道学院路7号",
+            (30.2675, 109.4830),
+            Kindergarten,
+            310,
+            0,
+            POLICE_AREA_2,
+        ),
     ];
     let alarm_points = vec![
         point(1, 1, "南门门卫室", "南门东侧门卫室，一层临街", true),
@@ -153,17 +210,105 @@ pub fn demo(password_hash: &str) -> DirectorySeed {
         person(18, 5, "guard", "胡德胜", "13797755240"),
     ];
     let users = vec![
-        user(1, "operator", "接警员 李娜", Role::PoliceOperator, vec![Scope::PoliceArea(POLICE_AREA_1)], None, "0718-8212110"),
-        user(2, "supervisor", "值班长 赵刚", Role::PoliceSupervisor, vec![Scope::PoliceArea(POLICE_AREA_1)], None, "13707188001"),
-        user(3, "officer", "民警 陈伟", Role::PoliceOfficer, vec![Scope::PoliceArea(POLICE_AREA_1)], None, "13707188023"),
-        user(4, "operator2", "接警员 王芳", Role::PoliceOperator, vec![Scope::PoliceArea(POLICE_AREA_2)], None, "0718-8236110"),
-        user(5, "guard1", "门卫 张建国", Role::SchoolGuard, vec![Scope::School(1)], Some(1), "15971812046"),
-        user(6, "principal1", "校长 刘红梅", Role::SchoolAdmin, vec![Scope::School(1)], None, "13907181021"),
-        user(7, "guard2", "门卫 黄志强", Role::SchoolGuard, vec![Scope::School(2)], Some(5), "15071861139"),
-        user(8, "inspector", "责任督学 周文", Role::BureauInspector, vec![Scope::School(1), Scope::School(2)], None, "13508640155"),
-        user(9, "bureau", "教育局安全科 田亮", Role::BureauAdmin, vec![Scope::BureauRegion(BUREAU)], None, "0718-8224301"),
-        user(10, "admin", "系统管理员", Role::Sysadmin, vec![], None, "0718-8224300"),
-        user(11, "officer2", "民警 谭军", Role::PoliceOfficer, vec![Scope::PoliceArea(POLICE_AREA_2)], None, "13707188057"),
+        user(
+            1,
+            "operator",
+            "接警员 李娜",
+            Role::PoliceOperator,
+            vec![Scope::PoliceArea(POLICE_AREA_1)],
+            None,
+            "0718-8212110",
+        ),
+        user(
+            2,
+            "supervisor",
+            "值班长 赵刚",
+            Role::PoliceSupervisor,
+            vec![Scope::PoliceArea(POLICE_AREA_1)],
+            None,
+            "13707188001",
+        ),
+        user(
+            3,
+            "officer",
+            "民警 陈伟",
+            Role::PoliceOfficer,
+            vec![Scope::PoliceArea(POLICE_AREA_1)],
+            None,
+            "13707188023",
+        ),
+        user(
+            4,
+            "operator2",
+            "接警员 王芳",
+            Role::PoliceOperator,
+            vec![Scope::PoliceArea(POLICE_AREA_2)],
+            None,
+            "0718-8236110",
+        ),
+        user(
+            5,
+            "guard1",
+            "门卫 张建国",
+            Role::SchoolGuard,
+            vec![Scope::School(1)],
+            Some(1),
+            "15971812046",
+        ),
+        user(
+            6,
+            "principal1",
+            "校长 刘红梅",
+            Role::SchoolAdmin,
+            vec![Scope::School(1)],
+            None,
+            "13907181021",
+        ),
+        user(
+            7,
+            "guard2",
+            "门卫 黄志强",
+            Role::SchoolGuard,
+            vec![Scope::School(2)],
+            Some(5),
+            "15071861139",
+        ),
+        user(
+            8,
+            "inspector",
+            "责任督学 周文",
+            Role::BureauInspector,
+            vec![Scope::School(1), Scope::School(2)],
+            None,
+            "13508640155",
+        ),
+        user(
+            9,
+            "bureau",
+            "教育局安全科 田亮",
+            Role::BureauAdmin,
+            vec![Scope::BureauRegion(BUREAU)],
+            None,
+            "0718-8224301",
+        ),
+        user(
+            10,
+            "admin",
+            "系统管理员",
+            Role::Sysadmin,
+            vec![],
+            None,
+            "0718-8224300",
+        ),
+        user(
+            11,
+            "officer2",
+            "民警 谭军",
+            Role::PoliceOfficer,
+            vec![Scope::PoliceArea(POLICE_AREA_2)],
+            None,
+            "13707188057",
+        ),
     ];
     DirectorySeed {
         regions,
@@ -184,7 +329,13 @@ pub fn bench(schools: usize, points_per_school: usize, password_hash: &str) -> D
     let mut seed = DirectorySeed {
         regions: vec![
             region(BUREAU, RegionKind::Bureau, "基准测试教育局", "000000", "0"),
-            region(POLICE_AREA_1, RegionKind::Police, "基准测试派出所", "000000-PCS", "0"),
+            region(
+                POLICE_AREA_1,
+                RegionKind::Police,
+                "基准测试派出所",
+                "000000-PCS",
+                "0",
+            ),
         ],
         ..Default::default()
     };
@@ -210,11 +361,27 @@ pub fn bench(schools: usize, points_per_school: usize, password_hash: &str) -> D
     let all_schools = (1..=schools as Id).map(Scope::School).collect();
     seed.users = vec![
         (
-            user(1, "benchop", "基准接警员", Role::PoliceOperator, vec![Scope::PoliceArea(POLICE_AREA_1)], None, "0"),
+            user(
+                1,
+                "benchop",
+                "基准接警员",
+                Role::PoliceOperator,
+                vec![Scope::PoliceArea(POLICE_AREA_1)],
+                None,
+                "0",
+            ),
             password_hash.to_owned(),
         ),
         (
-            user(2, "benchguard", "基准门卫", Role::SchoolGuard, all_schools, Some(1), "0"),
+            user(
+                2,
+                "benchguard",
+                "基准门卫",
+                Role::SchoolGuard,
+                all_schools,
+                Some(1),
+                "0",
+            ),
             password_hash.to_owned(),
         ),
     ];
@@ -232,16 +399,39 @@ mod tests {
             assert!(seed.schools.iter().any(|s| s.id == p.school_id));
         }
         for s in &seed.schools {
-            assert!(seed.regions.iter().any(|r| r.id == s.police_region_id && r.kind == RegionKind::Police));
-            assert!(seed.regions.iter().any(|r| r.id == s.bureau_region_id && r.kind == RegionKind::Bureau));
+            assert!(
+                seed.regions
+                    .iter()
+                    .any(|r| r.id == s.police_region_id && r.kind == RegionKind::Police)
+            );
+            assert!(
+                seed.regions
+                    .iter()
+                    .any(|r| r.id == s.bureau_region_id && r.kind == RegionKind::Bureau)
+            );
         }
         for (u, _) in &seed.users {
             if let Some(post) = u.post_alarm_point_id {
                 assert!(seed.alarm_points.iter().any(|p| p.id == post));
             }
         }
-        let names: Vec<_> = seed.users.iter().map(|(u, _)| u.username.as_str()).collect();
-        for required in ["operator", "supervisor", "officer", "operator2", "guard1", "principal1", "guard2", "inspector", "bureau", "admin"] {
+        let names: Vec<_> = seed
+            .users
+            .iter()
+            .map(|(u, _)| u.username.as_str())
+            .collect();
+        for required in [
+            "operator",
+            "supervisor",
+            "officer",
+            "operator2",
+            "guard1",
+            "principal1",
+            "guard2",
+            "inspector",
+            "bureau",
+            "admin",
+        ] {
             assert!(names.contains(&required), "{required}");
         }
     }

@@ -82,14 +82,22 @@ pub enum BenchError {
     Setup(String),
 }
 
-async fn login(client: &reqwest::Client, base: &str, user: &str, password: &str) -> Result<String, BenchError> {
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+) -> Result<String, BenchError> {
     let res = client
         .post(format!("{base}/api/v1/login"))
         .json(&json!({ "username": user, "password": password }))
         .send()
         .await?;
     if !res.status().is_success() {
-        return Err(BenchError::Setup(format!("login as {user}: HTTP {}", res.status())));
+        return Err(BenchError::Setup(format!(
+            "login as {user}: HTTP {}",
+            res.status()
+        )));
     }
     let body: Value = res.json().await?;
     body["token"]
@@ -110,13 +118,19 @@ async fn watch(res: reqwest::Response, sent: Sent, latencies: Arc<Mutex<Vec<f64>
         while let Some(end) = buf.find("\n\n") {
             let event: String = buf.drain(..end + 2).collect();
             for line in event.lines() {
-                let Some(data) = line.strip_prefix("data:") else { continue };
-                let Ok(v) = serde_json::from_str::<Value>(data.trim()) else { continue };
+                let Some(data) = line.strip_prefix("data:") else {
+                    continue;
+                };
+                let Ok(v) = serde_json::from_str::<Value>(data.trim()) else {
+                    continue;
+                };
                 let kind = v["type"].as_str().unwrap_or_default();
                 if kind != "incident.raised" && kind != "incident.joined" {
                     continue;
                 }
-                let Some(note) = v["entry"]["note"].as_str() else { continue };
+                let Some(note) = v["entry"]["note"].as_str() else {
+                    continue;
+                };
                 let start = sent.lock().unwrap_or_else(|e| e.into_inner()).remove(note);
                 if let Some(start) = start {
                     let ms = now.duration_since(start).as_secs_f64() * 1000.0;
@@ -129,7 +143,9 @@ async fn watch(res: reqwest::Response, sent: Sent, latencies: Arc<Mutex<Vec<f64>
 
 /// Runs the benchmark.
 pub async fn run(cfg: &PressBench) -> Result<PressReport, BenchError> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
     let base = cfg.base_url.trim_end_matches('/').to_owned();
     let op = login(&client, &base, "benchop", &cfg.password).await?;
     let guard = login(&client, &base, "benchguard", &cfg.password).await?;
@@ -139,7 +155,10 @@ pub async fn run(cfg: &PressBench) -> Result<PressReport, BenchError> {
         .send()
         .await?;
     if !stream.status().is_success() {
-        return Err(BenchError::Setup(format!("event stream: HTTP {}", stream.status())));
+        return Err(BenchError::Setup(format!(
+            "event stream: HTTP {}",
+            stream.status()
+        )));
     }
     let sent: Sent = Arc::default();
     let console_ms: Arc<Mutex<Vec<f64>>> = Arc::default();
@@ -154,10 +173,17 @@ pub async fn run(cfg: &PressBench) -> Result<PressReport, BenchError> {
         tick.tick().await;
         let note = format!("bench-{i}");
         let point = (i as u64 % cfg.points.max(1)) + 1;
-        let (client, url, guard, sent) = (client.clone(), format!("{base}/api/v1/alarms"), guard.clone(), sent.clone());
+        let (client, url, guard, sent) = (
+            client.clone(),
+            format!("{base}/api/v1/alarms"),
+            guard.clone(),
+            sent.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
-            sent.lock().unwrap_or_else(|e| e.into_inner()).insert(note.clone(), t);
+            sent.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(note.clone(), t);
             let res = client
                 .post(url)
                 .bearer_auth(guard)

@@ -5,15 +5,15 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Json;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use serde::Deserialize;
@@ -44,7 +44,11 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 /// Checks a password against a PHC string; a malformed hash never matches.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -62,8 +66,14 @@ pub fn new_secret() -> String {
 fn presented_token(headers: &HeaderMap) -> Option<String> {
     if let Some(auth) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let mut parts = auth.splitn(2, ' ');
-        if parts.next().is_some_and(|s| s.eq_ignore_ascii_case("bearer")) {
-            return parts.next().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        if parts
+            .next()
+            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+        {
+            return parts
+                .next()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty());
         }
     }
     headers
@@ -140,9 +150,8 @@ const MAX_FAILURES: u32 = 5;
 impl LoginLimiter {
     fn locked(&self, name: &str, now: DateTime<Utc>) -> bool {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(name).is_some_and(|(n, last)| {
-            *n >= MAX_FAILURES && now - *last < Duration::seconds(60)
-        })
+        map.get(name)
+            .is_some_and(|(n, last)| *n >= MAX_FAILURES && now - *last < Duration::seconds(60))
     }
 
     fn fail(&self, name: &str, now: DateTime<Utc>) {
@@ -175,7 +184,11 @@ pub(crate) struct LoginBody {
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Qq3Lx4U0nH6wJ0mC6iqf6Q8m8T1hX7WmQ2v4cYk2m8";
 
 fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let value = format!(
         "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     );
@@ -234,7 +247,10 @@ pub(crate) async fn login(
 }
 
 /// `POST /api/v1/logout`.
-pub(crate) async fn logout(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Response> {
     state.hub.store().delete_session(&user.token_hash).await?;
     let cookie = session_cookie(&state, "", 0);
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response())
@@ -243,18 +259,21 @@ pub(crate) async fn logout(State(state): State<AppState>, user: CurrentUser) -> 
 /// Refuses state-changing requests whose `Origin` is not this server (CSRF guard).
 pub(crate) async fn origin_guard(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe {
-        if let Some(origin) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
-            let host = req.headers().get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-            let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
-            if origin_host.trim_end_matches('/') != host {
-                return ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "cross_origin",
-                    "state-changing requests from another origin are refused",
-                )
-                .into_response();
-            }
+    let origin = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok());
+    if let (false, Some(origin)) = (safe, origin) {
+        let host = req
+            .headers()
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+        if origin_host.trim_end_matches('/') != host {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "cross_origin",
+                "state-changing requests from another origin are refused",
+            )
+            .into_response();
         }
     }
     next.run(req).await
@@ -277,7 +296,10 @@ mod tests {
     #[test]
     fn token_is_read_from_bearer_or_cookie() {
         let mut h = HeaderMap::new();
-        h.insert(COOKIE, HeaderValue::from_static("a=b; xiaoan_session=tok123; c=d"));
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=b; xiaoan_session=tok123; c=d"),
+        );
         assert_eq!(presented_token(&h).as_deref(), Some("tok123"));
         h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer  abc "));
         assert_eq!(presented_token(&h).as_deref(), Some("abc"));

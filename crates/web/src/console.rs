@@ -18,7 +18,11 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'u
 fn file(path: &str) -> Option<Response> {
     let asset = Assets::get(path)?;
     let mime = mime_guess::from_path(path).first_or_octet_stream();
-    let cache = if path == "index.html" { "no-cache" } else { "no-cache, must-revalidate" };
+    let cache = if path == "index.html" {
+        "no-cache"
+    } else {
+        "no-cache, must-revalidate"
+    };
     let mut res = (
         [
             (header::CONTENT_TYPE, mime.as_ref().to_owned()),
@@ -27,8 +31,10 @@ fn file(path: &str) -> Option<Response> {
         asset.data.into_owned(),
     )
         .into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     Some(res)
 }
 
@@ -39,11 +45,14 @@ pub(crate) async fn serve(uri: Uri) -> Response {
         return ApiError::not_found(&format!("route {path}")).into_response();
     }
     if let Some(rest) = path.strip_prefix("/assets/") {
-        return file(rest).unwrap_or_else(|| {
-            (StatusCode::NOT_FOUND, "no such asset").into_response()
-        });
+        return file(rest)
+            .unwrap_or_else(|| (StatusCode::NOT_FOUND, "no such asset").into_response());
     }
     file("index.html").unwrap_or_else(|| {
-        (StatusCode::INTERNAL_SERVER_ERROR, "console assets missing from this build").into_response()
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "console assets missing from this build",
+        )
+            .into_response()
     })
 }

@@ -26,7 +26,10 @@ where
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "too_large",
-                    format!("request body is larger than {} bytes", crate::MAX_BODY_BYTES),
+                    format!(
+                        "request body is larger than {} bytes",
+                        crate::MAX_BODY_BYTES
+                    ),
                 )
             } else {
                 ApiError::bad_request(format!("could not read the request body: {rejection}"))
@@ -37,8 +40,12 @@ where
         } else {
             &bytes
         };
-        serde_json::from_slice(text)
-            .map(ApiJson)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", format!("invalid JSON body: {e}")))
+        serde_json::from_slice(text).map(ApiJson).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                format!("invalid JSON body: {e}"),
+            )
+        })
     }
 }

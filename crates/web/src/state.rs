@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use tokio_util::sync::CancellationToken;
 use xiaoan_hub::Hub;
 
 use crate::auth::LoginLimiter;
@@ -34,15 +35,18 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub settings: Arc<WebSettings>,
     pub(crate) limiter: Arc<LoginLimiter>,
+    /// Cancelled when the server stops; long-lived streams end on it.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
-    /// State over a running hub.
-    pub fn new(hub: Arc<Hub>, settings: WebSettings) -> Self {
+    /// State over a running hub; `shutdown` ends open event streams.
+    pub fn new(hub: Arc<Hub>, settings: WebSettings, shutdown: CancellationToken) -> Self {
         Self {
             hub,
             settings: Arc::new(settings),
             limiter: Arc::new(LoginLimiter::default()),
+            shutdown,
         }
     }
 }

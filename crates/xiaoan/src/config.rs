@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// The commented default configuration file.
@@ -97,12 +97,17 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
-            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+            anyhow::ensure!(
+                path.exists(),
+                "config file {} does not exist",
+                path.display()
+            );
             figment = figment.merge(Toml::file_exact(path));
         }
         let env = Env::prefixed("XIAOAN_").split("__").filter(|key| {
+            // Keys arrive with `__` already turned into `.`, case preserved.
             let first = key.as_str().split('.').next().unwrap_or_default();
-            SECTIONS.contains(&first)
+            SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(first))
         });
         figment
             .merge(env)
@@ -112,6 +117,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error.
 mod tests {
     use super::*;
 
@@ -125,7 +131,10 @@ mod tests {
     #[test]
     fn file_then_environment_override_defaults() -> anyhow::Result<()> {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("x.toml", "[http]\naddr = \"127.0.0.1:9999\"\n[incident]\nescalate_after_secs = 10\n")?;
+            jail.create_file(
+                "x.toml",
+                "[http]\naddr = \"127.0.0.1:9999\"\n[incident]\nescalate_after_secs = 10\n",
+            )?;
             jail.set_env("XIAOAN_INCIDENT__ESCALATE_AFTER_SECS", "12");
             jail.set_env("XIAOAN_BIN", "/not/config");
             let c = Config::load(Some(Path::new("x.toml"))).map_err(|e| e.to_string())?;

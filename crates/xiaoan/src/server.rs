@@ -41,11 +41,17 @@ pub struct Running {
 }
 
 impl Running {
-    /// Asks every task to stop and waits for them.
+    /// Asks every task to stop and waits for them (at most a few seconds each: a client that
+    /// never closes its connection cannot hold the shutdown).
     pub async fn stop(self) {
         self.shutdown.cancel();
-        for t in self.tasks {
-            let _ = t.await;
+        for mut t in self.tasks {
+            if tokio::time::timeout(std::time::Duration::from_secs(5), &mut t)
+                .await
+                .is_err()
+            {
+                t.abort();
+            }
         }
     }
 
@@ -86,7 +92,7 @@ pub async fn start(
     };
     let shutdown = CancellationToken::new();
     let http_addr = listener.local_addr()?;
-    let state = AppState::new(hub.clone(), web);
+    let state = AppState::new(hub.clone(), web, shutdown.clone());
     let http = {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {

@@ -18,13 +18,25 @@ async fn health_is_open_and_everything_else_needs_a_session() {
     let s = TestServer::start().await;
     let res = s.client.get(s.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    for path in ["/api/v1/incidents", "/api/v1/me", "/api/v1/events", "/metrics", "/api/v1/officers"] {
+    for path in [
+        "/api/v1/incidents",
+        "/api/v1/me",
+        "/api/v1/events",
+        "/metrics",
+        "/api/v1/officers",
+    ] {
         let res = s.client.get(s.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 401, "{path}");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["code"], "unauthenticated", "{path}");
     }
-    let res = s.client.post(s.url("/api/v1/alarms")).json(&json!({})).send().await.unwrap();
+    let res = s
+        .client
+        .post(s.url("/api/v1/alarms"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     s.stop().await;
 }
@@ -40,7 +52,10 @@ async fn login_sets_a_strict_http_only_cookie_and_logout_ends_the_session() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
-    assert_eq!(res.json::<Value>().await.unwrap()["code"], "bad_credentials");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["code"],
+        "bad_credentials"
+    );
 
     let res = s
         .client
@@ -51,7 +66,10 @@ async fn login_sets_a_strict_http_only_cookie_and_logout_ends_the_session() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["user"]["role"], "school_guard");
     assert!(body["user"].get("password_hash").is_none());
@@ -59,7 +77,13 @@ async fn login_sets_a_strict_http_only_cookie_and_logout_ends_the_session() {
 
     // The cookie alone authenticates too.
     let session = cookie.split(';').next().unwrap().to_owned();
-    let res = s.client.get(s.url("/api/v1/me")).header("cookie", session).send().await.unwrap();
+    let res = s
+        .client
+        .get(s.url("/api/v1/me"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let me: Value = res.json().await.unwrap();
     assert_eq!(me["user"]["post_alarm_point_id"], 1);
@@ -68,7 +92,13 @@ async fn login_sets_a_strict_http_only_cookie_and_logout_ends_the_session() {
     assert!(me["schools"][0]["alarm_points"].as_array().unwrap().len() >= 3);
     assert_eq!(me["settings"]["call_110_after_secs"], 60);
 
-    let res = s.client.post(s.url("/api/v1/logout")).bearer_auth(&token).send().await.unwrap();
+    let res = s
+        .client
+        .post(s.url("/api/v1/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     assert_eq!(s.get(&token, "/api/v1/me").await.0, 401);
     s.stop().await;
@@ -102,7 +132,13 @@ async fn one_press_goes_through_the_whole_lifecycle_and_the_guard_sees_every_ste
     let mut op_stream = s.events(&operator, None).await;
     let mut guard_stream = s.events(&guard, None).await;
 
-    let (status, body) = s.post(&guard, "/api/v1/alarms", json!({ "note": "校门口有持刀可疑人员" })).await;
+    let (status, body) = s
+        .post(
+            &guard,
+            "/api/v1/alarms",
+            json!({ "note": "校门口有持刀可疑人员" }),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     let id = body["incident_id"].as_i64().unwrap();
     assert_eq!(body["joined"], false);
@@ -120,28 +156,50 @@ async fn one_press_goes_through_the_whole_lifecycle_and_the_guard_sees_every_ste
     assert_eq!(status, 201);
     assert_eq!(again["incident_id"], id);
     assert_eq!(again["joined"], true);
-    assert_eq!(op_stream.expect("incident.joined", id).await.data["incident"]["press_count"], 2);
+    assert_eq!(
+        op_stream.expect("incident.joined", id).await.data["incident"]["press_count"],
+        2
+    );
 
     // The queue shows it with school, point and people.
     let (_, list) = s.get(&operator, "/api/v1/incidents?state=open").await;
     assert_eq!(list["incidents"][0]["id"], id);
     let (_, detail) = s.get(&operator, &format!("/api/v1/incidents/{id}")).await;
     let people = detail["people"].as_array().unwrap();
-    assert!(people.iter().any(|p| p["role"] == "principal" && p["phone"] == "13907181021"));
+    assert!(
+        people
+            .iter()
+            .any(|p| p["role"] == "principal" && p["phone"] == "13907181021")
+    );
     assert!(detail["school"]["gcj02"]["lat"].is_f64());
 
     // Claim; a second claim is refused with who has it.
-    let (status, claimed) = s.post(&operator, &format!("/api/v1/incidents/{id}/claim"), json!({})).await;
+    let (status, claimed) = s
+        .post(
+            &operator,
+            &format!("/api/v1/incidents/{id}/claim"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 200, "{claimed}");
     assert_eq!(claimed["state"], "claimed");
-    let (status, refused) = s.post(&supervisor, &format!("/api/v1/incidents/{id}/claim"), json!({})).await;
+    let (status, refused) = s
+        .post(
+            &supervisor,
+            &format!("/api/v1/incidents/{id}/claim"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 409);
     assert_eq!(refused["code"], "already_claimed");
     assert_eq!(refused["claimed_by"], "接警员 李娜");
     guard_stream.expect("incident.claimed", id).await;
 
     // The officer sees nothing until dispatched.
-    assert_eq!(s.get(&officer, &format!("/api/v1/incidents/{id}")).await.0, 404);
+    assert_eq!(
+        s.get(&officer, &format!("/api/v1/incidents/{id}")).await.0,
+        404
+    );
     let (_, officers) = s.get(&operator, "/api/v1/officers").await;
     let officer_id = officers["officers"][0]["id"].as_i64().unwrap();
     let (status, dispatched) = s
@@ -157,7 +215,13 @@ async fn one_press_goes_through_the_whole_lifecycle_and_the_guard_sees_every_ste
     let (_, mine) = s.get(&officer, "/api/v1/incidents?state=open").await;
     assert_eq!(mine["incidents"].as_array().unwrap().len(), 1);
 
-    let (status, on_scene) = s.post(&officer, &format!("/api/v1/incidents/{id}/arrive"), json!({})).await;
+    let (status, on_scene) = s
+        .post(
+            &officer,
+            &format!("/api/v1/incidents/{id}/arrive"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 200, "{on_scene}");
     assert_eq!(on_scene["state"], "on_scene");
     guard_stream.expect("incident.arrived", id).await;
@@ -172,13 +236,42 @@ async fn one_press_goes_through_the_whole_lifecycle_and_the_guard_sees_every_ste
     assert_eq!(status, 200, "{resolved}");
     assert_eq!(resolved["disposition"], "genuine");
     guard_stream.expect("incident.resolved", id).await;
-    let (status, closed) = s.post(&operator, &format!("/api/v1/incidents/{id}/close"), json!({})).await;
+    let (status, closed) = s
+        .post(
+            &operator,
+            &format!("/api/v1/incidents/{id}/close"),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(closed["state"], "closed");
 
-    let kinds: Vec<_> = closed["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(kinds, ["raised", "received", "joined", "claimed", "dispatched", "arrived", "resolved", "closed"]);
-    assert!(closed["timeline"].as_array().unwrap().iter().all(|e| e["at"].is_string() && e["actor"]["name"].is_string()));
+    let kinds: Vec<_> = closed["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "raised",
+            "received",
+            "joined",
+            "claimed",
+            "dispatched",
+            "arrived",
+            "resolved",
+            "closed"
+        ]
+    );
+    assert!(
+        closed["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["at"].is_string() && e["actor"]["name"].is_string())
+    );
 
     // After resolution a new press opens a new incident.
     let (_, fresh) = s.post(&guard, "/api/v1/alarms", json!({})).await;
@@ -195,28 +288,76 @@ async fn other_schools_and_police_areas_neither_see_nor_touch_an_incident() {
     let id = body["incident_id"].as_i64().unwrap();
     for user in ["guard2", "operator2"] {
         let token = s.login(user).await;
-        assert_eq!(s.get(&token, &format!("/api/v1/incidents/{id}")).await.0, 404, "{user}");
+        assert_eq!(
+            s.get(&token, &format!("/api/v1/incidents/{id}")).await.0,
+            404,
+            "{user}"
+        );
         let (_, list) = s.get(&token, "/api/v1/incidents").await;
         assert!(list["incidents"].as_array().unwrap().is_empty(), "{user}");
         for action in ["claim", "accidental"] {
-            let (status, _) = s.post(&token, &format!("/api/v1/incidents/{id}/{action}"), json!({})).await;
+            let (status, _) = s
+                .post(
+                    &token,
+                    &format!("/api/v1/incidents/{id}/{action}"),
+                    json!({}),
+                )
+                .await;
             assert_eq!(status, 404, "{user} {action}");
         }
     }
     // guard2 may not press at school 1's alarm point either.
     let guard2 = s.login("guard2").await;
-    assert_eq!(s.post(&guard2, "/api/v1/alarms", json!({ "alarm_point_id": 1 })).await.0, 404);
+    assert_eq!(
+        s.post(&guard2, "/api/v1/alarms", json!({ "alarm_point_id": 1 }))
+            .await
+            .0,
+        404
+    );
     // Roles that see it may still not act beyond their role.
-    assert_eq!(s.post(&guard1, &format!("/api/v1/incidents/{id}/claim"), json!({})).await.0, 403);
+    assert_eq!(
+        s.post(&guard1, &format!("/api/v1/incidents/{id}/claim"), json!({}))
+            .await
+            .0,
+        403
+    );
     let inspector = s.login("inspector").await;
-    assert_eq!(s.get(&inspector, &format!("/api/v1/incidents/{id}")).await.0, 200);
-    assert_eq!(s.post(&inspector, &format!("/api/v1/incidents/{id}/claim"), json!({})).await.0, 403);
+    assert_eq!(
+        s.get(&inspector, &format!("/api/v1/incidents/{id}"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        s.post(
+            &inspector,
+            &format!("/api/v1/incidents/{id}/claim"),
+            json!({})
+        )
+        .await
+        .0,
+        403
+    );
     let bureau = s.login("bureau").await;
-    assert_eq!(s.get(&bureau, &format!("/api/v1/incidents/{id}")).await.0, 200);
+    assert_eq!(
+        s.get(&bureau, &format!("/api/v1/incidents/{id}")).await.0,
+        200
+    );
     let operator = s.login("operator").await;
-    assert_eq!(s.post(&operator, "/api/v1/alarms", json!({ "alarm_point_id": 1 })).await.0, 403);
+    assert_eq!(
+        s.post(&operator, "/api/v1/alarms", json!({ "alarm_point_id": 1 }))
+            .await
+            .0,
+        403
+    );
     // The guard reports an accidental press; the police still see it open.
-    let (status, acc) = s.post(&guard1, &format!("/api/v1/incidents/{id}/accidental"), json!({ "note": "学生误碰" })).await;
+    let (status, acc) = s
+        .post(
+            &guard1,
+            &format!("/api/v1/incidents/{id}/accidental"),
+            json!({ "note": "学生误碰" }),
+        )
+        .await;
     assert_eq!(status, 200, "{acc}");
     assert!(acc["accidental_reported_at"].is_string());
     assert_eq!(acc["state"], "received");
@@ -243,11 +384,18 @@ async fn a_retry_with_the_same_idempotency_key_returns_the_first_answer() {
         assert_eq!(res.status(), 201);
         answers.push(res.json::<Value>().await.unwrap());
     }
-    assert!(answers.iter().all(|a| a["incident_id"] == answers[0]["incident_id"] && a["joined"] == false));
+    assert!(
+        answers
+            .iter()
+            .all(|a| a["incident_id"] == answers[0]["incident_id"] && a["joined"] == false)
+    );
     let id = answers[0]["incident_id"].as_i64().unwrap();
     stream.expect("incident.raised", id).await;
     stream.expect("incident.received", id).await;
-    assert!(stream.next(Duration::from_millis(500)).await.is_none(), "a retry made an event");
+    assert!(
+        stream.next(Duration::from_millis(500)).await.is_none(),
+        "a retry made an event"
+    );
     let (_, detail) = s.get(&operator, &format!("/api/v1/incidents/{id}")).await;
     assert_eq!(detail["press_count"], 1);
     assert_eq!(detail["silent"], true);
@@ -265,12 +413,25 @@ async fn the_event_stream_resumes_after_last_event_id_without_loss() {
     let seen = stream.expect("incident.received", id).await;
     drop(stream);
     // While disconnected: a claim and a note.
-    s.post(&operator, &format!("/api/v1/incidents/{id}/claim"), json!({})).await;
-    s.post(&operator, &format!("/api/v1/incidents/{id}/notes"), json!({ "text": "已电话联系门卫" })).await;
+    s.post(
+        &operator,
+        &format!("/api/v1/incidents/{id}/claim"),
+        json!({}),
+    )
+    .await;
+    s.post(
+        &operator,
+        &format!("/api/v1/incidents/{id}/notes"),
+        json!({ "text": "已电话联系门卫" }),
+    )
+    .await;
     let mut resumed = s.events(&operator, Some(seen.id)).await;
     let a = resumed.next(Duration::from_secs(5)).await.unwrap();
     let b = resumed.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!((a.data["type"].as_str(), b.data["type"].as_str()), (Some("incident.claimed"), Some("incident.note")));
+    assert_eq!(
+        (a.data["type"].as_str(), b.data["type"].as_str()),
+        (Some("incident.claimed"), Some("incident.note"))
+    );
     assert!(a.id > seen.id && b.id > a.id);
     // Another area's operator resuming from 0 sees none of it.
     let operator2 = s.login("operator2").await;
@@ -306,17 +467,64 @@ async fn bad_input_gets_a_clear_4xx_json_answer() {
     let guard = s.login("guard1").await;
     let operator = s.login("operator").await;
     let raw = |path: &str, token: &str, body: Vec<u8>| {
-        s.client.post(s.url(path)).bearer_auth(token.to_owned()).header("content-type", "application/json").body(body).send()
+        s.client
+            .post(s.url(path))
+            .bearer_auth(token.to_owned())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
     };
     let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
-        ("/api/v1/alarms", &guard, b"{not json".to_vec(), 400, "bad_json"),
-        ("/api/v1/alarms", &guard, br#"{"alarm_point":1}"#.to_vec(), 400, "bad_json"),
-        ("/api/v1/alarms", &guard, br#"{"silent":"yes"}"#.to_vec(), 400, "bad_json"),
-        ("/api/v1/alarms", &guard, br#"{"alarm_point_id":999}"#.to_vec(), 404, "not_found"),
-        ("/api/v1/alarms", &guard, vec![b' '; 70 * 1024], 413, "too_large"),
+        (
+            "/api/v1/alarms",
+            &guard,
+            b"{not json".to_vec(),
+            400,
+            "bad_json",
+        ),
+        (
+            "/api/v1/alarms",
+            &guard,
+            br#"{"alarm_point":1}"#.to_vec(),
+            400,
+            "bad_json",
+        ),
+        (
+            "/api/v1/alarms",
+            &guard,
+            br#"{"silent":"yes"}"#.to_vec(),
+            400,
+            "bad_json",
+        ),
+        (
+            "/api/v1/alarms",
+            &guard,
+            br#"{"alarm_point_id":999}"#.to_vec(),
+            404,
+            "not_found",
+        ),
+        (
+            "/api/v1/alarms",
+            &guard,
+            vec![b' '; 70 * 1024],
+            413,
+            "too_large",
+        ),
         ("/api/v1/login", "", b"[]".to_vec(), 400, "bad_json"),
-        ("/api/v1/incidents/abc/claim", &operator, b"{}".to_vec(), 400, "bad_request"),
-        ("/api/v1/incidents/999999/claim", &operator, b"{}".to_vec(), 404, "not_found"),
+        (
+            "/api/v1/incidents/abc/claim",
+            &operator,
+            b"{}".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            "/api/v1/incidents/999999/claim",
+            &operator,
+            b"{}".to_vec(),
+            404,
+            "not_found",
+        ),
     ];
     for (path, token, body, status, code) in cases {
         let res = raw(path, token, body).await.unwrap();
@@ -327,14 +535,43 @@ async fn bad_input_gets_a_clear_4xx_json_answer() {
     }
     let (_, body) = s.post(&guard, "/api/v1/alarms", json!({})).await;
     let id = body["incident_id"].as_i64().unwrap();
-    let (status, v) = s.post(&operator, &format!("/api/v1/incidents/{id}/teleport"), json!({})).await;
+    let (status, v) = s
+        .post(
+            &operator,
+            &format!("/api/v1/incidents/{id}/teleport"),
+            json!({}),
+        )
+        .await;
     assert_eq!((status, v["code"].as_str()), (404, Some("not_found")));
-    let (status, v) = s.post(&operator, &format!("/api/v1/incidents/{id}/resolve"), json!({ "disposition": "genuine" })).await;
+    let (status, v) = s
+        .post(
+            &operator,
+            &format!("/api/v1/incidents/{id}/resolve"),
+            json!({ "disposition": "genuine" }),
+        )
+        .await;
     assert_eq!((status, v["code"].as_str()), (409, Some("wrong_state")));
-    s.post(&operator, &format!("/api/v1/incidents/{id}/claim"), json!({})).await;
-    let (status, v) = s.post(&operator, &format!("/api/v1/incidents/{id}/resolve"), json!({ "disposition": "maybe" })).await;
+    s.post(
+        &operator,
+        &format!("/api/v1/incidents/{id}/claim"),
+        json!({}),
+    )
+    .await;
+    let (status, v) = s
+        .post(
+            &operator,
+            &format!("/api/v1/incidents/{id}/resolve"),
+            json!({ "disposition": "maybe" }),
+        )
+        .await;
     assert_eq!((status, v["code"].as_str()), (400, Some("bad_json")));
-    let (status, v) = s.post(&operator, &format!("/api/v1/incidents/{id}/dispatch"), json!({ "unit": "", "officer_user_id": 5 })).await;
+    let (status, v) = s
+        .post(
+            &operator,
+            &format!("/api/v1/incidents/{id}/dispatch"),
+            json!({ "unit": "", "officer_user_id": 5 }),
+        )
+        .await;
     assert_eq!((status, v["code"].as_str()), (400, Some("bad_request")));
     let (status, _) = s.get(&operator, "/api/v1/incidents?state=sleeping").await;
     assert_eq!(status, 400);
@@ -357,7 +594,9 @@ async fn bad_input_gets_a_clear_4xx_json_answer() {
 async fn acknowledged_alarms_survive_a_restart() {
     let s = TestServer::start().await;
     let guard = s.login("guard1").await;
-    let (status, body) = s.post(&guard, "/api/v1/alarms", json!({ "note": "重启前的报警" })).await;
+    let (status, body) = s
+        .post(&guard, "/api/v1/alarms", json!({ "note": "重启前的报警" }))
+        .await;
     assert_eq!(status, 201);
     let id = body["incident_id"].as_i64().unwrap();
     let dir = s.stop().await;
@@ -374,11 +613,22 @@ async fn console_and_metrics_are_served() {
     let s = TestServer::start().await;
     let res = s.client.get(s.url("/console")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let res = s.client.get(s.url("/api/v1/nothing")).send().await.unwrap();
     assert_eq!(res.status(), 404);
     let supervisor = s.login("supervisor").await;
-    let res = s.client.get(s.url("/metrics")).bearer_auth(&supervisor).send().await.unwrap();
+    let res = s
+        .client
+        .get(s.url("/metrics"))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let text = res.text().await.unwrap();
     assert!(text.contains("xiaoan_alarms_raised_total"), "{text}");

@@ -89,7 +89,10 @@ fn full_lifecycle_records_every_step_with_time_and_actor() {
     clock.advance(Duration::seconds(5));
     let i = step(&i, Command::Claim, &operator(), clock.now());
     assert_eq!(i.state, IncidentState::Claimed);
-    assert_eq!(i.claimed_by.as_ref().map(|a| a.name.as_str()), Some("接警员李娜"));
+    assert_eq!(
+        i.claimed_by.as_ref().map(|a| a.name.as_str()),
+        Some("接警员李娜")
+    );
     clock.advance(Duration::seconds(20));
     let i = step(&i, dispatch_to_officer(), &operator(), clock.now());
     assert_eq!(i.state, IncidentState::Dispatched);
@@ -127,7 +130,10 @@ fn second_claim_is_refused_with_who_has_it() {
 fn only_the_claimer_or_a_supervisor_acts_on_a_claimed_incident() {
     let i = step(&created(t0()), Command::Claim, &operator(), t0());
     let refused = apply(&i, &dispatch_to_officer(), &operator2(), t0());
-    assert!(matches!(refused, Err(TransitionError::ClaimedByOther { .. })));
+    assert!(matches!(
+        refused,
+        Err(TransitionError::ClaimedByOther { .. })
+    ));
     assert!(apply(&i, &dispatch_to_officer(), &supervisor(), t0()).is_ok());
 }
 
@@ -237,10 +243,25 @@ fn priority_is_clamped_and_raised_at_never_lies_in_the_future() {
 #[test]
 fn accidental_report_is_recorded_once_and_police_still_close() {
     let i = created(t0());
-    let i = step(&i, Command::ReportAccidental { note: Some("学生误碰".into()) }, &guard(), t0());
+    let i = step(
+        &i,
+        Command::ReportAccidental {
+            note: Some("学生误碰".into()),
+        },
+        &guard(),
+        t0(),
+    );
     assert!(i.accidental_reported_at.is_some());
     assert_eq!(i.state, IncidentState::Received);
-    assert!(apply(&i, &Command::ReportAccidental { note: None }, &guard(), t0()).is_err());
+    assert!(
+        apply(
+            &i,
+            &Command::ReportAccidental { note: None },
+            &guard(),
+            t0()
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -258,7 +279,7 @@ fn unclaimed_incident_escalates_after_the_configured_time_once() {
     let escalated = step(&i, Command::Escalate, &Actor::system(), clock.now());
     assert_eq!(escalated.escalated_at, Some(clock.now()));
     assert_eq!(escalated.state, IncidentState::Received);
-    assert!(escalation::due(&[escalated.clone()], clock.now(), after).is_empty());
+    assert!(escalation::due(std::slice::from_ref(&escalated), clock.now(), after).is_empty());
     // Claiming after escalation still works.
     let claimed = step(&escalated, Command::Claim, &operator(), clock.now());
     assert!(escalation::next_due(&[claimed], after).is_none());

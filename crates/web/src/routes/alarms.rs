@@ -1,9 +1,9 @@
 //! `POST /api/v1/alarms`: the one-key press from a phone or the gate-house PC. Answered `201`
 //! only after the alarm is stored durably; an `Idempotency-Key` makes retries safe.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use xiaoan_core::access::{self, Action};
@@ -46,7 +46,9 @@ fn idempotency_key(headers: &HeaderMap, user: &CurrentUser) -> ApiResult<Option<
         .map_err(|_| ApiError::bad_request("Idempotency-Key must be printable ASCII"))?
         .trim();
     if key.is_empty() || key.len() > 128 {
-        return Err(ApiError::bad_request("Idempotency-Key must be 1 to 128 characters"));
+        return Err(ApiError::bad_request(
+            "Idempotency-Key must be 1 to 128 characters",
+        ));
     }
     Ok(Some(IdempotencyKey {
         principal: format!("user:{}", user.user.id),
@@ -63,9 +65,12 @@ pub(crate) async fn raise(
     require(&user, Action::RaiseAlarm)?;
     check_note(body.note.as_deref())?;
     let key = idempotency_key(&headers, &user)?;
-    let point_id = body.alarm_point_id.or(user.user.post_alarm_point_id).ok_or_else(|| {
-        ApiError::bad_request("no alarm point: give alarm_point_id or set the user's post")
-    })?;
+    let point_id = body
+        .alarm_point_id
+        .or(user.user.post_alarm_point_id)
+        .ok_or_else(|| {
+            ApiError::bad_request("no alarm point: give alarm_point_id or set the user's post")
+        })?;
     let dir = state.hub.directory().await;
     let point = dir
         .alarm_points
@@ -85,7 +90,10 @@ pub(crate) async fn raise(
         kind: "panic".into(),
         source: "web".into(),
         silent: body.silent.unwrap_or(false),
-        note: body.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        note: body
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty()),
         raised_by: user.actor(),
         raised_at: now,
     };
@@ -102,6 +110,8 @@ pub(crate) async fn raise(
     let view = IncidentView::new(&dir, &outcome.incident);
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "incident_id": outcome.incident.id, "joined": outcome.joined, "incident": view })),
+        Json(
+            json!({ "incident_id": outcome.incident.id, "joined": outcome.joined, "incident": view }),
+        ),
     ))
 }

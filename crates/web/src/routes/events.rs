@@ -19,7 +19,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use xiaoan_core::incident::{Incident, TimelineEntry};
 
 use super::sees;
-use crate::auth::{resume_session, CurrentUser};
+use crate::auth::{CurrentUser, resume_session};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::wire::StreamEvent;
@@ -137,6 +137,7 @@ async fn pump(
     loop {
         tokio::select! {
             _ = tx.closed() => return,
+            _ = state.shutdown.cancelled() => return,
             _ = check.tick() => {
                 match resume_session(&state, &user.token_hash).await {
                     Ok(Some(_)) => {}

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
 use axum::Json;
+use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use xiaoan_core::access::{Action, Role, Scope};
-use xiaoan_core::incident::{queue_order, Command, Disposition, IncidentState};
+use xiaoan_core::incident::{Command, Disposition, IncidentState, queue_order};
 use xiaoan_core::model::Directory;
 use xiaoan_store::IncidentFilter;
 
@@ -74,7 +74,10 @@ pub(crate) async fn list(
         .await?;
     incidents.retain(|i| sees(&dir, &user.user, i));
     incidents.sort_by(queue_order);
-    let views: Vec<_> = incidents.iter().map(|i| IncidentView::new(&dir, i)).collect();
+    let views: Vec<_> = incidents
+        .iter()
+        .map(|i| IncidentView::new(&dir, i))
+        .collect();
     Ok(Json(json!({ "incidents": views })))
 }
 
@@ -134,8 +137,13 @@ struct TextBody {
 }
 
 fn body<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bad_json", format!("invalid body: {e}")))
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("invalid body: {e}"),
+        )
+    })
 }
 
 fn note_of(value: Value) -> ApiResult<Option<String>> {
@@ -192,7 +200,12 @@ async fn command_for(
                 },
             )
         }
-        "arrive" => (Action::Arrive, Command::Arrive { note: note_of(value)? }),
+        "arrive" => (
+            Action::Arrive,
+            Command::Arrive {
+                note: note_of(value)?,
+            },
+        ),
         "resolve" => {
             let b: ResolveBody = body(value)?;
             check_note(b.note.as_deref())?;
@@ -204,10 +217,17 @@ async fn command_for(
                 },
             )
         }
-        "close" => (Action::Close, Command::Close { note: note_of(value)? }),
+        "close" => (
+            Action::Close,
+            Command::Close {
+                note: note_of(value)?,
+            },
+        ),
         "accidental" => (
             Action::ReportAccidental,
-            Command::ReportAccidental { note: note_of(value)? },
+            Command::ReportAccidental {
+                note: note_of(value)?,
+            },
         ),
         "notes" => {
             let TextBody { text } = body(value)?;

@@ -1,7 +1,7 @@
 //! `GET /api/v1/me` (who am I, my settings, the schools I may see) and `GET /api/v1/officers`.
 
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde_json::{Value, json};
 use xiaoan_core::access::{Role, Scope};
 

@@ -6,11 +6,11 @@ mod incidents;
 mod me;
 mod ops;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::from_fn;
 use axum::routing::{get, post};
-use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use xiaoan_core::access::{self, Action};
 use xiaoan_core::incident::Incident;
@@ -19,7 +19,7 @@ use xiaoan_core::model::{Directory, User};
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::{console, MAX_BODY_BYTES};
+use crate::{MAX_BODY_BYTES, console};
 
 /// Every route of the application.
 pub(crate) fn table(state: AppState) -> Router {

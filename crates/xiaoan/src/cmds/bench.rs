@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use xiaoan_sim::press_bench::{self, PressBench};
-
+use xiaoan_store::Store;
 
 use crate::config::Config;
 use crate::server;
@@ -61,10 +61,20 @@ async fn press(args: PressArgs) -> anyhow::Result<()> {
             let store = server::open_store(temp.path()).await?;
             let hash = xiaoan_web::hash_password("bench").map_err(anyhow::Error::msg)?;
             store
-                .seed_directory(&xiaoan_sim::dataset::bench(args.schools, points_per_school, &hash))
+                .seed_directory(&xiaoan_sim::dataset::bench(
+                    args.schools,
+                    points_per_school,
+                    &hash,
+                ))
                 .await?;
             let listener = server::bind("127.0.0.1:0").await?;
-            let r = server::start(&Config::default(), temp.path().to_path_buf(), Arc::new(store), listener).await?;
+            let r = server::start(
+                &Config::default(),
+                temp.path().to_path_buf(),
+                Arc::new(store),
+                listener,
+            )
+            .await?;
             let url = format!("http://{}", r.http_addr);
             running = Some(r);
             _temp = Some(temp);
@@ -79,11 +89,20 @@ async fn press(args: PressArgs) -> anyhow::Result<()> {
         password: "bench".into(),
     };
     let report = press_bench::run(&cfg).await?;
-    println!("press → console benchmark: {} presses/s for {} s, {} alarm points", args.rate, args.seconds, cfg.points);
+    println!(
+        "press → console benchmark: {} presses/s for {} s, {} alarm points",
+        args.rate, args.seconds, cfg.points
+    );
     println!("| measure | count | p50 ms | p90 ms | p99 ms | max ms |");
     println!("|---|---|---|---|---|---|");
-    for (name, p) in [("press → SSE event (console)", &report.to_console), ("press → 201 (stored)", &report.to_ack)] {
-        println!("| {name} | {} | {:.2} | {:.2} | {:.2} | {:.2} |", p.count, p.p50, p.p90, p.p99, p.max);
+    for (name, p) in [
+        ("press → SSE event (console)", &report.to_console),
+        ("press → 201 (stored)", &report.to_ack),
+    ] {
+        println!(
+            "| {name} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            p.count, p.p50, p.p90, p.p99, p.max
+        );
     }
     println!(
         "throughput: {:.1} acknowledged presses/s ({} sent, {} created, {} failed, {} events missing) in {:.2} s",
@@ -97,7 +116,9 @@ async fn press(args: PressArgs) -> anyhow::Result<()> {
     if let Some(r) = running {
         r.stop().await;
     }
-    anyhow::ensure!(report.failed == 0 && report.missing_events == 0, "some presses failed or never reached the console");
+    anyhow::ensure!(
+        report.failed == 0 && report.missing_events == 0,
+        "some presses failed or never reached the console"
+    );
     Ok(())
 }
-

@@ -30,7 +30,9 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let hash = xiaoan_web::hash_password("demo").map_err(anyhow::Error::msg)?;
-    store.seed_directory(&xiaoan_sim::dataset::demo(&hash)).await?;
+    store
+        .seed_directory(&xiaoan_sim::dataset::demo(&hash))
+        .await?;
     Ok(true)
 }
 
@@ -52,7 +54,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "xiaoan demo: http://{}/  (data: {}{})",
         running.http_addr,
         data_dir.display(),
-        if seeded { ", demo data loaded" } else { ", existing data" }
+        if seeded {
+            ", demo data loaded"
+        } else {
+            ", existing data"
+        }
     );
     println!("{LOGINS}");
     let token = running.shutdown_token();

@@ -70,7 +70,13 @@ impl TestServer {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let res = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let res = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
@@ -89,7 +95,10 @@ impl TestServer {
     }
 
     pub async fn events(&self, token: &str, last_event_id: Option<i64>) -> EventStream {
-        let mut req = self.client.get(self.url("/api/v1/events")).bearer_auth(token);
+        let mut req = self
+            .client
+            .get(self.url("/api/v1/events"))
+            .bearer_auth(token);
         if let Some(id) = last_event_id {
             req = req.header("Last-Event-ID", id.to_string());
         }
@@ -134,7 +143,10 @@ impl EventStream {
                     return Some(Sse { id, data });
                 }
             }
-            let chunk = tokio::time::timeout_at(deadline, self.body.next()).await.ok()??.ok()?;
+            let chunk = tokio::time::timeout_at(deadline, self.body.next())
+                .await
+                .ok()??
+                .ok()?;
             self.buf.push_str(&String::from_utf8_lossy(&chunk));
         }
     }

@@ -14,10 +14,11 @@ export const outDir = path.join(here, 'output');
 export const WAIT = 5000; // every UI wait, in ms
 
 /** Starts the demo server (extra environment in `env`, e.g. shorter timers); resolves to {url, stop()}. */
-export async function startServer(env = {}) {
+export async function startServer(env = {}, { addr = '127.0.0.1:0', dataDir = null } = {}) {
   const bin = process.env.XIAOAN_BIN || path.join(repo, 'target', 'debug', 'xiaoan');
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'xiaoan-browser-'));
-  const child = spawn(bin, ['demo', '--http', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data')], {
+  const ownDir = !dataDir;
+  dataDir = dataDir || mkdtempSync(path.join(tmpdir(), 'xiaoan-browser-'));
+  const child = spawn(bin, ['demo', '--http', addr, '--data-dir', path.join(dataDir, 'data')], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
   });
@@ -38,6 +39,15 @@ export async function startServer(env = {}) {
   child.stderr.resume();
   return {
     url,
+    dataDir,
+    /** Stops the process but keeps the data (for a restart on the same address). */
+    async kill() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -46,7 +56,7 @@ export async function startServer(env = {}) {
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { startServer, launch, loginAs, holdButton, textOf, outDir, DESKTOP, PHONE, WAIT } from './harness.mjs';
 
 let server;
@@ -18,8 +19,12 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  await restarted?.stop();
   await server?.stop();
+  if (server) rmSync(server.dataDir, { recursive: true, force: true });
 });
+
+let restarted;
 
 test('an unclaimed alarm escalates on the console and tells the guard to call 110', async () => {
   const sup = await loginAs(browser, server.url, 'supervisor', DESKTOP, errors);
@@ -48,5 +53,37 @@ test('an unclaimed alarm escalates on the console and tells the guard to call 11
   await sup.page.getByTestId('act-claim').click();
   await guard.page.waitForSelector('[data-testid="alarm-status"][data-state="claimed"]', { timeout: WAIT });
   await box.waitFor({ state: 'hidden', timeout: WAIT });
+  assert.deepEqual(errors, []);
+  await sup.context.close();
+  await guard.context.close();
+});
+
+test('when the server goes away the console warns, then reconnects and reloads the queue', async () => {
+  const op = await loginAs(browser, server.url, 'operator', DESKTOP, errors);
+  await op.page.getByTestId('start-shift').click();
+  const guard = await loginAs(browser, server.url, 'guard1', PHONE, errors);
+  assert.equal(await op.page.getByTestId('conn-banner').count(), 0);
+
+  await server.kill();
+  await op.page.getByTestId('conn-banner').waitFor({ state: 'visible', timeout: WAIT });
+  assert.match(await op.page.getByTestId('conn-banner').textContent(), /实时连接已中断/);
+  await guard.page.getByTestId('conn-banner').waitFor({ state: 'visible', timeout: WAIT });
+  await op.page.screenshot({ path: path.join(outDir, 'console-disconnected.png') });
+
+  // While the server is down the guard presses: the alarm is retried with the same key until stored.
+  const keys = [];
+  guard.page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/api/v1/alarms')) keys.push(r.headers()['idempotency-key']); });
+  await holdButton(guard.page, 2400);
+  await guard.page.waitForFunction(() => /重试/.test(document.querySelector('[data-testid="press-msg"]')?.textContent || ''), null, { timeout: WAIT });
+  assert.ok(keys.length >= 1);
+
+  restarted = await startServer({ XIAOAN_INCIDENT__ESCALATE_AFTER_SECS: '2', XIAOAN_SCHOOL__CALL_110_AFTER_SECS: '3' },
+    { addr: new URL(server.url).host, dataDir: server.dataDir });
+  await guard.page.waitForSelector('[data-testid="alarm-status"][data-state="received"]', { timeout: 15_000 });
+  assert.ok(keys.length >= 2, 'the alarm was retried');
+  assert.equal(new Set(keys).size, 1, `every retry carries the same Idempotency-Key: ${keys}`);
+  await op.page.getByTestId('conn-banner').waitFor({ state: 'hidden', timeout: 15_000 });
+  await op.page.locator('[data-testid="queue-item"][data-state="received"]', { hasText: '恩施市实验小学' }).waitFor({ timeout: WAIT });
+  assert.equal(await op.page.locator('body').getAttribute('data-alerting'), 'true');
   assert.deepEqual(errors, []);
 });

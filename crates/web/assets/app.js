@@ -37,7 +37,14 @@ function orgName(me) {
   if (role.startsWith('police')) return s[0]?.police_region?.name || '';
   if (role.startsWith('school')) return s.map((x) => x.name).join('、');
   if (role === 'bureau_admin') return s[0]?.bureau_region?.name || '';
+  if (role === 'bureau_inspector') return s.map((x) => x.name).join('、');
   return '';
+}
+
+/** The second line under the user's name: role (unless the name already says it) and unit. */
+function whoOrg(me) {
+  const role = t(`role.${me.user.role}`);
+  return [me.user.display_name.startsWith(role) ? '' : role, orgName(me)].filter(Boolean).join(' · ');
 }
 
 function langSwitch() {
@@ -58,7 +65,7 @@ function drawTopbar() {
     h('div', { class: 'top-right' },
       me && h('div', { class: 'who', 'data-testid': 'whoami' },
         h('span', { class: 'who-name' }, me.user.display_name),
-        h('span', { class: 'who-org' }, [me.user.display_name.startsWith(t(`role.${me.user.role}`)) ? '' : t(`role.${me.user.role}`), orgName(me)].filter(Boolean).join(' · ') || t(`role.${me.user.role}`))),
+        whoOrg(me) && h('span', { class: 'who-org' }, whoOrg(me))),
       langSwitch(),
       me && h('button', { type: 'button', class: 'btn btn-ghost', 'data-testid': 'logout', onclick: doLogout }, t('logout'))));
 }

@@ -194,7 +194,7 @@ export function mount(root, { me, banners }) {
           h('p', { class: 'status-meta muted' }, `#${inc.id} · ${inc.school?.name || ''} · ${inc.alarm_point?.name || ''} · ${stamp(inc.raised_at)}`, inc.silent ? ` · ${t('school.silent')}` : '', h('span', { class: 'status-age', 'data-age-of': inc.raised_at }, ` · ${t('age', { t: dur(ageSecs(inc.raised_at)) })}`)))),
       st.joined ? h('p', { class: 'notice' }, t('school.joined')) : null,
       h('div', { class: 'call110', 'data-testid': 'call-110', hidden: !need110 },
-        h('div', null, h('strong', null, t('school.call110')), h('p', null, t('school.call110.sub', { t: t('age', { t: dur(ageSecs(inc.raised_at)) }) }))),
+        h('div', null, h('strong', null, t('school.call110')), h('p', null, t('school.call110.sub', { t: dur(ageSecs(inc.raised_at)) }))),
         h('a', { class: 'btn btn-110', href: 'tel:110', 'data-testid': 'call-110-link' }, '☎ ', t('school.call110.button'))),
       h('ol', { class: 'steps', 'data-testid': 'status-steps' },
         STEPS.map((s, i) => {

@@ -8,6 +8,7 @@ const zh = {
   'lang.en': 'English',
   'logout': '退出登录',
   'loading': '正在加载…',
+  'colon': '：',
 
   'login.title': '用户登录',
   'login.username': '用户名',
@@ -105,7 +106,8 @@ const zh = {
   'card.silent.yes': '是（学校现场不响警笛）',
   'card.silent.no': '否',
   'card.accidental': '学校于 {t} 报告为误触，仍需核实后结案',
-  'card.school': '学校概况',
+  'card.school': '学校信息',
+  'card.profile': '学校概况',
   'card.pupils': '在校学生 {n} 人',
   'card.boarders': '寄宿 {n} 人',
   'card.police': '出警单位',
@@ -233,6 +235,7 @@ const en = {
   'lang.en': 'English',
   'logout': 'Log out',
   'loading': 'Loading…',
+  'colon': ': ',
 
   'login.title': 'Sign in',
   'login.username': 'Username',
@@ -331,6 +334,7 @@ const en = {
   'card.silent.no': 'No',
   'card.accidental': 'School reported an accidental press at {t}; verify, then close',
   'card.school': 'School',
+  'card.profile': 'Profile',
   'card.pupils': '{n} pupils',
   'card.boarders': '{n} boarders',
   'card.police': 'Police unit',

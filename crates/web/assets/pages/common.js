@@ -25,8 +25,8 @@ export function peopleList(people) {
 function entryText(e) {
   let s = t(`tl.${e.kind}`);
   const d = e.data || {};
-  if (e.kind === 'dispatched') s += `：${[d.unit, d.officer_name].filter(Boolean).join(' / ')}`;
-  if (e.kind === 'resolved' && d.disposition) s += `：${t(`disp.${d.disposition}`)}`;
+  if (e.kind === 'dispatched') s += `${t('colon')}${[d.unit, d.officer_name].filter(Boolean).join(' / ')}`;
+  if (e.kind === 'resolved' && d.disposition) s += `${t('colon')}${t(`disp.${d.disposition}`)}`;
   if (e.kind === 'raised' && d.silent) s += `（${t('queue.silent')}）`;
   return s;
 }

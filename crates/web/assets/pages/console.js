@@ -204,24 +204,26 @@ export function mount(root, { me, banners }) {
       h('dl', { class: 'facts' },
         fact(t('card.point'), h('strong', { 'data-testid': 'card-point' }, inc.alarm_point?.name || '—')),
         fact(t('card.location'), inc.alarm_point?.location || '—'),
+        fact(t('card.raisedat'), `${stamp(inc.raised_at)}`),
+        fact(t('card.raisedby'), inc.raised_by?.name || '—'),
+        fact(t('card.presses'), h('span', { 'data-testid': 'card-presses' }, String(inc.press_count ?? 1))),
+        fact(t('card.silent'), h('span', { 'data-testid': 'card-silent', class: inc.silent ? 'warn-text' : '' }, inc.silent ? t('card.silent.yes') : t('card.silent.no')))),
+      inc.accidental_reported_at ? h('div', { class: 'notice notice-acc', 'data-testid': 'card-accidental' }, t('card.accidental', { t: stamp(inc.accidental_reported_at) })) : null,
+      h('h3', null, t('card.people')),
+      inc.people ? peopleList(inc.people) : h('p', { class: 'muted' }, t('loading')),
+      h('h3', null, t('card.school')),
+      h('dl', { class: 'facts' },
         fact(t('card.address'), h('span', { 'data-testid': 'card-address' }, s.address || '—')),
         fact(t('card.coords'),
           h('span', { class: 'coords', 'data-testid': 'card-coords' },
             h('span', null, `${t('card.wgs')} ${fmtCoord(s.lat)}, ${fmtCoord(s.lon)}`),
             h('span', null, `${t('card.gcj')} ${fmtCoord(g.lat)}, ${fmtCoord(g.lon)}`))),
-        fact(t('card.raisedat'), `${stamp(inc.raised_at)}`),
-        fact(t('card.raisedby'), inc.raised_by?.name || '—'),
-        fact(t('card.presses'), h('span', { 'data-testid': 'card-presses' }, String(inc.press_count ?? 1))),
-        fact(t('card.silent'), h('span', { 'data-testid': 'card-silent', class: inc.silent ? 'warn-text' : '' }, inc.silent ? t('card.silent.yes') : t('card.silent.no'))),
-        fact(t('card.school'), [t(`kind.${s.kind}`), t('card.pupils', { n: s.pupils ?? '—' }), s.boarders ? t('card.boarders', { n: s.boarders }) : null].filter(Boolean).join(' · ')),
+        fact(t('card.profile'), [t(`kind.${s.kind}`), t('card.pupils', { n: s.pupils ?? '—' }), s.boarders ? t('card.boarders', { n: s.boarders }) : null].filter(Boolean).join(' · ')),
         region ? fact(t('card.police'), h('div', null, region.name), region.phone ? h('div', { class: 'duty' }, `${t('card.duty')} `, telLink(region.phone)) : null) : null),
-      inc.accidental_reported_at ? h('div', { class: 'notice notice-acc', 'data-testid': 'card-accidental' }, t('card.accidental', { t: stamp(inc.accidental_reported_at) })) : null,
       h('div', { class: 'map-box' },
         h('div', { class: 'map-head' }, h('h3', null, t('card.map')),
           h('a', { href: amapLink(s), target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'amap-link' }, t('card.map.open'), ' ↗')),
-        miniMap(allSchools, s.id)),
-      h('h3', null, t('card.people')),
-      inc.people ? peopleList(inc.people) : h('p', { class: 'muted' }, t('loading')));
+        miniMap(allSchools, s.id)));
   }
 
   let parts = null; // the card's persistent containers for the selected incident
@@ -263,8 +265,8 @@ export function mount(root, { me, banners }) {
         h('span', { class: 'card-id' }, t('card.title', { id: inc.id })),
         h('span', { class: 'card-age', 'data-card-age': inc.received_at || inc.raised_at }, t('age', { t: dur(ageSecs(inc.received_at || inc.raised_at)) }))),
       inc.escalated_at ? h('div', { class: 'card-esc', 'data-testid': 'card-escalated' }, '⚠ ', t('card.escalated', { t: clock(inc.escalated_at) })) : null,
-      inc.claimed_by ? h('div', { class: 'card-sub' }, `${t('card.claimedby')}：${inc.claimed_by.name}`, inc.dispatches?.length ? ` · ${t('card.dispatches')}：${inc.dispatches.map((d) => [d.unit, d.officer_name].filter(Boolean).join(' / ')).join('；')}` : '') : null,
-      inc.disposition ? h('div', { class: 'card-sub' }, `${t('card.disposition')}：${t(`disp.${inc.disposition}`)}${inc.resolution_note ? `（${inc.resolution_note}）` : ''}`) : null);
+      inc.claimed_by ? h('div', { class: 'card-sub' }, `${t('card.claimedby')}${t('colon')}${inc.claimed_by.name}`, inc.dispatches?.length ? ` · ${t('card.dispatches')}${t('colon')}${inc.dispatches.map((d) => [d.unit, d.officer_name].filter(Boolean).join(' / ')).join('；')}` : '') : null,
+      inc.disposition ? h('div', { class: 'card-sub' }, `${t('card.disposition')}${t('colon')}${t(`disp.${inc.disposition}`)}${inc.resolution_note ? `（${inc.resolution_note}）` : ''}`) : null);
     fill(parts.info, renderInfo(inc));
     parts.msg.hidden = !st.actionMsg;
     parts.msg.className = `action-msg ${st.actionMsg?.kind || ''}`;

@@ -54,10 +54,10 @@ export function mount(root, { me, banners }) {
       h('header', null,
         h('h2', null, s.name || ''),
         badge(inc.state)),
-      h('p', { class: 'fi-point' }, h('strong', null, `${t('card.point')}：${ap.name || ''}`), ap.location ? ` · ${ap.location}` : ''),
-      h('p', null, `${t('card.address')}：${s.address || ''}`, ' ', h('a', { href: amapLink(s), target: '_blank', rel: 'noopener noreferrer', class: 'nav-link' }, t('field.nav'), ' ↗')),
+      h('p', { class: 'fi-point' }, h('strong', null, `${t('card.point')}${t('colon')}${ap.name || ''}`), ap.location ? ` · ${ap.location}` : ''),
+      h('p', null, `${t('card.address')}${t('colon')}${s.address || ''}`, ' ', h('a', { href: amapLink(s), target: '_blank', rel: 'noopener noreferrer', class: 'nav-link' }, t('field.nav'), ' ↗')),
       h('p', { class: 'muted' }, `${t('card.raisedat')} ${stamp(inc.raised_at)} · `, h('span', { 'data-age-of': inc.raised_at }, t('age', { t: dur(ageSecs(inc.raised_at)) })), inc.silent ? ` · ${t('queue.silent')}` : ''),
-      inc.dispatches?.length ? h('p', null, `${t('field.unit')}：${dispatchSummary(inc)}`) : null,
+      inc.dispatches?.length ? h('p', null, `${t('field.unit')}${t('colon')}${dispatchSummary(inc)}`) : null,
       inc.accidental_reported_at ? h('p', { class: 'notice notice-acc' }, t('card.accidental', { t: clock(inc.accidental_reported_at) })) : null,
       inc.state === 'dispatched'
         ? h('button', { type: 'button', class: 'btn btn-primary btn-huge', 'data-testid': 'field-arrive', disabled: busy.has(inc.id), onclick: () => arrive(inc.id) }, busy.has(inc.id) ? t('act.busy') : t('field.arrive'))

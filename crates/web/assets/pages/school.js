@@ -106,7 +106,7 @@ export function mount(root, { me, banners }) {
     if (st.sending) return;
     st.sending = true;
     st.attempt = 0;
-    st.pressMsg = { kind: 'info', text: t('school.sending') };
+    st.pressMsg = { kind: 'info', key: 'school.sending' };
     if (navigator.vibrate) navigator.vibrate(200);
     window.addEventListener('beforeunload', warnLeave);
     renderButton();
@@ -119,17 +119,17 @@ export function mount(root, { me, banners }) {
         store.put(r.incident);
         track(r.incident_id);
         st.joined = !!r.joined;
-        st.pressMsg = { kind: 'ok', text: t('school.sent') };
+        st.pressMsg = { kind: 'ok', key: 'school.sent' };
         break;
       } catch (e) {
         const retry = e.code === 'network' || e.status >= 500 || e.status === 408 || e.status === 429;
         if (retry) {
-          st.pressMsg = { kind: 'warn', text: t('school.retry', { n: st.attempt }) };
+          st.pressMsg = { kind: 'warn', key: 'school.retry', vars: { n: st.attempt } };
           renderButton();
           await sleep(Math.min(1000 * st.attempt, 5000));
           continue;
         }
-        st.pressMsg = { kind: 'error', text: `${errText(e)} — ${t('school.call110')}`, call110: true };
+        st.pressMsg = { kind: 'error', err: e, call110: true };
         break;
       }
     }
@@ -246,11 +246,11 @@ export function mount(root, { me, banners }) {
     btnSub.textContent = st.sending ? t('school.sending') : holdTimer ? t('school.holding') : t('school.hold');
     button.dataset.sending = String(st.sending);
     button.disabled = !st.pointId;
-    button.setAttribute('aria-label', `${t('page.school')}：${t('school.hold')}`);
+    button.setAttribute('aria-label', `${t('page.school')}${t('colon')}${t('school.hold')}`);
     pressMsg.hidden = !st.pressMsg;
     if (st.pressMsg) {
       pressMsg.className = `press-msg ${st.pressMsg.kind}`;
-      fill(pressMsg, st.pressMsg.text, st.pressMsg.call110 ? h('a', { class: 'btn btn-110', href: 'tel:110' }, '☎ 110') : null);
+      fill(pressMsg, st.pressMsg.err ? `${errText(st.pressMsg.err)} — ${t('school.call110')}` : t(st.pressMsg.key, st.pressMsg.vars), st.pressMsg.call110 ? h('a', { class: 'btn btn-110', href: 'tel:110' }, '☎ 110') : null);
     }
   }
 
@@ -278,7 +278,7 @@ export function mount(root, { me, banners }) {
     const s = schools[0];
     fill(schoolHead,
       h('h1', { 'data-testid': 'school-name' }, schools.map((x) => x.name).join('、')),
-      h('p', { class: 'muted' }, s.police_region ? `${t('card.police')}：${s.police_region.name}` : '', s.police_region?.phone ? h('span', null, ` · ${t('card.duty')} `, h('a', { class: 'tel', href: `tel:${s.police_region.phone}` }, s.police_region.phone)) : null));
+      h('p', { class: 'muted' }, s.police_region ? `${t('card.police')}${t('colon')}${s.police_region.name}` : '', s.police_region?.phone ? h('span', null, ` · ${t('card.duty')} `, h('a', { class: 'tel', href: `tel:${s.police_region.phone}` }, s.police_region.phone)) : null));
     help.textContent = t('school.help');
   }
 

@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
             cmds::demo::run(args).await
         }
         Command::Bench(args) => {
-            init_logging("warn");
+            init_logging("error");
             cmds::bench::run(args).await
         }
     }

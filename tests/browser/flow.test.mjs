@@ -168,18 +168,20 @@ test('a second operator gets a readable 409 when the alarm is already claimed', 
     await p.getByTestId('act-claim').waitFor({ timeout: WAIT });
     assert.match(await textOf(p, '[data-testid="card-silent"]'), /是/);
   }
-  await a.page.getByTestId('act-claim').click();
-  await stateIs(g.page, 'alarm-status', 'claimed');
-  // b's card has already moved on live; a stale click still gets the Chinese message.
+  // Both click 认领 at the same moment: b's request reaches the server just after a's claim
+  // (held back by the route), so b gets 409 already_claimed and a readable message.
+  await b.page.route('**/api/v1/incidents/*/claim', async (route) => {
+    await a.page.getByTestId('act-claim').click();
+    await stateIs(a.page, 'card', 'claimed');
+    await route.continue();
+  });
+  await b.page.getByTestId('act-claim').click();
+  const msg = b.page.getByTestId('action-error');
+  await msg.waitFor({ state: 'visible', timeout: WAIT });
+  assert.equal((await msg.textContent()).trim(), '该警情已被 接警员 李娜 认领');
   await stateIs(b.page, 'card', 'claimed');
-  const res = await b.page.evaluate(async (id) => {
-    const r = await fetch(`/api/v1/incidents/${id}/claim`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
-    return { status: r.status, body: await r.json() };
-  }, await b.page.getByTestId('card').getAttribute('data-incident-id'));
-  assert.equal(res.status, 409);
-  assert.equal(res.body.code, 'already_claimed');
-  const { errText } = await b.page.evaluate(() => import('/assets/i18n.js').then((m) => ({ errText: m.errText({ status: 409, code: 'already_claimed', body: { claimed_by: '接警员 李娜' } }) })));
-  assert.equal(errText, '该警情已被 接警员 李娜 认领');
+  await stateIs(g.page, 'alarm-status', 'claimed');
+  await b.page.screenshot({ path: path.join(outDir, 'console-409.png') });
   // The school reports an accidental press; the police see it on the card.
   await g.page.getByTestId('btn-accidental').click();
   await g.page.getByTestId('accidental-yes').click();
@@ -211,13 +213,18 @@ test('English switch, and no horizontal scrollbar at 1366×768 or on a phone', a
   await op.page.getByTestId('lang-zh').click();
   assert.equal(await textOf(op.page, '[data-testid="start-shift"]'), '开始值班');
 
-  for (const [user, opts] of [['guard1', PHONE], ['officer', PHONE], ['inspector', DESKTOP], ['operator', PHONE]]) {
+  for (const [user, opts] of [['guard1', PHONE], ['officer', PHONE], ['inspector', DESKTOP], ['operator', PHONE], ['bureau', PHONE], ['admin', DESKTOP]]) {
     const c = await loginAs(browser, server.url, user, opts, errors);
     assert.ok(await c.page.evaluate(noScroll), `${user} at ${opts.viewport.width}px scrolls sideways`);
     if (user === 'inspector') await c.page.screenshot({ path: path.join(outDir, 'bureau.png'), fullPage: true });
     if (user === 'operator') await c.page.screenshot({ path: path.join(outDir, 'console-phone.png'), fullPage: true });
     await c.context.close();
   }
+  // Logging out goes back to the login page, and the session is gone.
+  await op.page.getByTestId('logout').click();
+  await op.page.getByTestId('login-form').waitFor({ timeout: WAIT });
+  assert.equal(new URL(op.page.url()).pathname, '/login');
+  assert.equal(await op.page.evaluate(() => fetch('/api/v1/me').then((r) => r.status)), 401);
   assert.deepEqual(errors, []);
   await op.context.close();
 });

@@ -138,6 +138,7 @@ const zh = {
   'act.done': '已提交',
   'act.closed': '本警情已结案。',
   'act.pick': '请选择处置结果',
+  'act.others': '该警情由 {who} 负责处置，您可查看并添加备注。',
 
   'school.hold': '按住 2 秒报警',
   'school.holding': '继续按住…',
@@ -365,6 +366,7 @@ const en = {
   'act.done': 'Done',
   'act.closed': 'This incident is closed.',
   'act.pick': 'Choose a disposition',
+  'act.others': '{who} is handling this incident; you can follow it and add notes.',
 
   'school.hold': 'Hold 2 s to raise alarm',
   'school.holding': 'Keep holding…',

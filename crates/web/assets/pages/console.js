@@ -323,12 +323,16 @@ export function mount(root, { me, banners }) {
       b.onclick = () => run('claim', {}, b);
       box.appendChild(b);
     }
-    if (s === 'dispatched') {
+    const mine = !inc.claimed_by || inc.claimed_by.user_id === me.user.id || me.user.role === 'police_supervisor';
+    if (!mine && s !== 'closed') {
+      box.appendChild(h('p', { class: 'notice', 'data-testid': 'claimed-by-other' }, t('act.others', { who: inc.claimed_by.name })));
+    }
+    if (s === 'dispatched' && mine) {
       const b = h('button', { type: 'button', class: 'btn btn-primary btn-big', 'data-testid': 'act-arrive' }, t('act.arrive'));
       b.onclick = () => run('arrive', {}, b);
       box.appendChild(b);
     }
-    if (['claimed', 'dispatched', 'on_scene'].includes(s)) {
+    if (['claimed', 'dispatched', 'on_scene'].includes(s) && mine) {
       const region = inc.school?.police_region?.name || '';
       const unit = h('input', { type: 'text', class: 'input', maxlength: 120, 'data-testid': 'dispatch-unit', id: 'dispatch-unit', value: region ? `${region}${t('act.dispatch.unitsuffix')}` : '' });
       const officer = h('select', { class: 'input', 'data-testid': 'dispatch-officer', id: 'dispatch-officer' },
@@ -368,7 +372,7 @@ export function mount(root, { me, banners }) {
       };
       box.appendChild(rform);
     }
-    if (s === 'resolved') {
+    if (s === 'resolved' && mine) {
       const note = noteField('close-note');
       const b = h('button', { type: 'submit', class: 'btn btn-primary btn-big', 'data-testid': 'act-close' }, t('act.close'));
       const form = h('form', { class: 'act-form' }, h('h4', null, t('act.close')), note, b);

@@ -90,10 +90,22 @@ export async function loginAs(browser, base, username, options, errors) {
   return { context, page };
 }
 
-/** Presses and holds the one-key alarm button with the mouse for `ms`. */
-export async function holdButton(page, ms) {
-  const box = await page.getByTestId('alarm-button').boundingBox();
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+/** Presses and holds the one-key alarm button for `ms`, with the mouse or a finger (`touch`). */
+export async function holdButton(page, ms, how = 'mouse') {
+  const btn = page.getByTestId('alarm-button');
+  await btn.scrollIntoViewIfNeeded();
+  const box = await btn.boundingBox();
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 2;
+  if (how === 'touch') {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x, y }] });
+    await page.waitForTimeout(ms);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await cdp.detach();
+    return;
+  }
+  await page.mouse.move(x, y);
   await page.mouse.down();
   await page.waitForTimeout(ms);
   await page.mouse.up();

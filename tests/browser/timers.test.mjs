@@ -31,7 +31,11 @@ test('an unclaimed alarm escalates on the console and tells the guard to call 11
   await sup.page.getByTestId('start-shift').click();
   const guard = await loginAs(browser, server.url, 'guard2', PHONE, errors);
   assert.equal(await guard.page.getByTestId('call-110').count(), 0);
-  await holdButton(guard.page, 2400);
+  // By touch this time: a short touch raises nothing, a 2 s touch-and-hold does.
+  await holdButton(guard.page, 500, 'touch');
+  await guard.page.waitForTimeout(300);
+  assert.ok(await guard.page.getByTestId('alarm-status').isHidden());
+  await holdButton(guard.page, 2400, 'touch');
   await guard.page.waitForSelector('[data-testid="alarm-status"][data-state="received"]', { timeout: WAIT });
 
   const item = sup.page.locator('[data-testid="queue-item"]', { hasText: '恩施市机关幼儿园' });

@@ -9,15 +9,16 @@
 
 mod escalator;
 mod metrics;
+mod writer;
 
 use std::sync::Arc;
 
 use chrono::Duration;
-use tokio::sync::{Mutex, RwLock, broadcast};
+use tokio::sync::{Mutex, RwLock, broadcast, mpsc, oneshot};
 use xiaoan_base::Clock;
 use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
 use xiaoan_core::model::Directory;
-use xiaoan_store::{IdempotencyKey, RaiseOutcome, Store, StoreError};
+use xiaoan_store::{IdempotencyKey, RaiseOutcome, RaiseRequest, Store, StoreError};
 
 pub use metrics::Metrics;
 
@@ -53,6 +54,8 @@ pub struct Hub {
     /// Held across "commit then publish" so subscribers see events in id order.
     publish_order: Mutex<()>,
     metrics: Metrics,
+    /// Alarms waiting for the group-commit writer.
+    raises: mpsc::Sender<writer::RaiseJob>,
 }
 
 impl Hub {
@@ -64,7 +67,8 @@ impl Hub {
     ) -> Result<Arc<Self>, StoreError> {
         let directory = store.load_directory().await?;
         let (live, _) = broadcast::channel(4096);
-        Ok(Arc::new(Self {
+        let (raises, queue) = mpsc::channel(writer::QUEUE);
+        let hub = Arc::new(Self {
             store,
             clock,
             settings,
@@ -72,7 +76,10 @@ impl Hub {
             live,
             publish_order: Mutex::new(()),
             metrics: Metrics::default(),
-        }))
+            raises,
+        });
+        tokio::spawn(writer::run(Arc::downgrade(&hub), queue));
+        Ok(hub)
     }
 
     /// The store, for reads.
@@ -117,27 +124,24 @@ impl Hub {
         self.live.receiver_count()
     }
 
-    /// Raises an alarm: stored durably, then published. Returns only after the commit.
+    /// Raises an alarm: stored durably, then published. Returns only after the commit. Alarms
+    /// arriving together share one commit (one fsync); see `writer.rs`.
     pub async fn raise(
         &self,
         alarm: &NewAlarm,
         key: Option<&IdempotencyKey>,
     ) -> Result<RaiseOutcome, StoreError> {
-        let _order = self.publish_order.lock().await;
-        let result = self.store.raise_alarm(alarm, key, self.clock.now()).await;
-        match &result {
-            Ok(outcome) => {
-                self.metrics.record_raise(outcome);
-                for entry in &outcome.entries {
-                    self.publish(entry.clone(), outcome.incident.clone());
-                }
-            }
-            Err(e) => {
-                self.metrics.record_store_failure();
-                tracing::error!(error = %e, point = alarm.alarm_point_id, source = %alarm.source, "alarm NOT stored");
-            }
-        }
-        result
+        let (reply, answer) = oneshot::channel();
+        let job = writer::RaiseJob {
+            request: RaiseRequest {
+                alarm: alarm.clone(),
+                key: key.cloned(),
+            },
+            reply,
+        };
+        let gone = || StoreError::Unavailable("the alarm writer has stopped".into());
+        self.raises.send(job).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 
     /// Applies an operator's (or the system's) command: stored durably, then published.

@@ -153,3 +153,38 @@ async fn claimed_incident_never_escalates() {
     clock.advance(Duration::minutes(5));
     assert_eq!(hub.escalate_due().await.expect("check"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_raises_share_commits_and_publish_in_id_order() {
+    let clock = SimulatedClock::new(t0());
+    let (_dir, hub) = hub(&clock).await;
+    let mut rx = hub.subscribe();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let hub = hub.clone();
+            tokio::spawn(async move { hub.raise(&press(), None).await })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        ids.insert(t.await.expect("task").expect("raise").incident.id);
+    }
+    assert_eq!(ids.len(), 1, "every press joined one incident");
+    let mut last = 0;
+    for _ in 0..51 {
+        let ev = rx.recv().await.expect("event");
+        assert!(
+            ev.entry.id > last,
+            "out of order: {} after {last}",
+            ev.entry.id
+        );
+        last = ev.entry.id;
+    }
+    let incident = hub
+        .store()
+        .incident(*ids.first().expect("id"))
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(incident.press_count, 50);
+}

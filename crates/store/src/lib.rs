@@ -104,6 +104,13 @@ pub struct IdempotencyKey {
     pub key: String,
 }
 
+/// One alarm of a batch, with its optional idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaiseRequest {
+    pub alarm: NewAlarm,
+    pub key: Option<IdempotencyKey>,
+}
+
 /// Which incidents to list.
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
@@ -155,6 +162,23 @@ pub trait Store: Send + Sync + 'static {
         key: Option<&IdempotencyKey>,
         now: DateTime<Utc>,
     ) -> Result<RaiseOutcome>;
+    /// Raises several alarms durably with one commit (group commit): each gets its own outcome
+    /// and one failing alarm does not fail the others. `Err` means nothing was stored. The
+    /// default raises them one by one; backends override it to share one fsync.
+    async fn raise_alarms(
+        &self,
+        batch: &[RaiseRequest],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<RaiseOutcome>>> {
+        let mut results = Vec::with_capacity(batch.len());
+        for request in batch {
+            results.push(
+                self.raise_alarm(&request.alarm, request.key.as_ref(), now)
+                    .await,
+            );
+        }
+        Ok(results)
+    }
     /// Applies a command to an incident atomically (load, [`xiaoan_core::incident::apply`], write).
     async fn apply_command(
         &self,

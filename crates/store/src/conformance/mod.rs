@@ -48,6 +48,7 @@ macro_rules! conformance_tests {
             list_filters,
             events_paging,
             concurrent_raises_make_one_incident,
+            batch_raise_isolates_failures,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {

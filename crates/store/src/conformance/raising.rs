@@ -306,3 +306,53 @@ pub async fn concurrent_raises_make_one_incident(store: Arc<dyn Store>) {
     );
     assert!(timeline.windows(2).all(|w| w[0].id < w[1].id));
 }
+
+/// A batch commits together: new incidents, joins within the batch, idempotent repeats within
+/// the batch, and a failing item that fails alone.
+pub async fn batch_raise_isolates_failures(store: Arc<dyn Store>) {
+    use crate::{IdempotencyKey, RaiseRequest};
+    seeded(&*store).await;
+    let key = |k: &str| {
+        Some(IdempotencyKey {
+            principal: "dc09:1234".into(),
+            key: k.into(),
+        })
+    };
+    let request = |point: Id, k: Option<IdempotencyKey>| RaiseRequest {
+        alarm: alarm(point, 1, at(0)),
+        key: k,
+    };
+    let batch = vec![
+        request(POINT_A1, key("seq-1")),
+        request(POINT_A1, key("seq-2")),
+        request(999_999, key("seq-3")),
+        request(POINT_A1, key("seq-1")),
+        request(POINT_A2, None),
+    ];
+    let results = ok(store.raise_alarms(&batch, at(0)).await, "raise batch");
+    assert_eq!(results.len(), 5);
+    let first = ok(results[0].as_ref().map(Clone::clone), "item 0");
+    let joined = ok(results[1].as_ref().map(Clone::clone), "item 1");
+    assert!(!first.joined && joined.joined);
+    assert_eq!(first.incident.id, joined.incident.id);
+    assert!(
+        matches!(results[2], Err(StoreError::NotFound(_))),
+        "item 2: {:?}",
+        results[2]
+    );
+    let repeat = ok(results[3].as_ref().map(Clone::clone), "item 3");
+    assert!(repeat.replayed && repeat.entries.is_empty());
+    assert_eq!(repeat.incident.id, first.incident.id);
+    let other = ok(results[4].as_ref().map(Clone::clone), "item 4");
+    assert_ne!(other.incident.id, first.incident.id);
+    let stored = some(
+        ok(store.incident(first.incident.id).await, "incident"),
+        "stored",
+    );
+    assert_eq!(stored.press_count, 2);
+    // Event ids stay dense and ordered across the batch.
+    let events = ok(store.events_since(0, 100).await, "events");
+    let ids: Vec<i64> = events.iter().map(|e| e.entry.id).collect();
+    assert_eq!(ids.len(), 5);
+    assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
+}

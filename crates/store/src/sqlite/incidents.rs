@@ -15,7 +15,9 @@ use super::rows::{
     EntryRow, IncidentRow, convert_all, entry_columns, incident_columns, to_json, ts,
 };
 use super::{SqliteStore, map_err};
-use crate::{IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, Result, StoreError};
+use crate::{
+    IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, RaiseRequest, Result, StoreError,
+};
 
 pub(super) async fn raise(
     store: &SqliteStore,
@@ -24,11 +26,53 @@ pub(super) async fn raise(
     now: DateTime<Utc>,
 ) -> Result<RaiseOutcome> {
     let mut tx = store.begin_write().await?;
+    let outcome = raise_in(&mut tx, alarm, key, now).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(outcome)
+}
+
+/// Raises a batch in one transaction, so one fsync covers them all. Each alarm runs inside its
+/// own savepoint: one that fails (unknown alarm point, ...) is rolled back alone and reported in
+/// its slot. If the commit itself fails, nothing of the batch was stored and the whole call fails.
+pub(super) async fn raise_batch(
+    store: &SqliteStore,
+    batch: &[RaiseRequest],
+    now: DateTime<Utc>,
+) -> Result<Vec<Result<RaiseOutcome>>> {
+    let mut tx = store.begin_write().await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for request in batch {
+        sqlx::query("SAVEPOINT raise")
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let result = raise_in(&mut tx, &request.alarm, request.key.as_ref(), now).await;
+        if result.is_err() {
+            sqlx::query("ROLLBACK TO raise")
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        sqlx::query("RELEASE raise")
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        results.push(result);
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(results)
+}
+
+/// The body of a raise inside the caller's write transaction.
+async fn raise_in(
+    tx: &mut SqliteConnection,
+    alarm: &NewAlarm,
+    key: Option<&IdempotencyKey>,
+    now: DateTime<Utc>,
+) -> Result<RaiseOutcome> {
     if let Some(key) = key
-        && let Some(replay) = replay(&mut tx, key).await?
+        && let Some(replay) = replay(&mut *tx, key).await?
     {
-        // Nothing was written; ending the transaction either way is the same.
-        tx.rollback().await.map_err(map_err)?;
         return Ok(replay);
     }
 
@@ -66,17 +110,17 @@ pub(super) async fn raise(
     let (incident, entries, joined) = match domain::raise_or_join(open.as_ref(), alarm, now) {
         RaiseDecision::Create(incident, mut entries) => {
             let mut incident = *incident;
-            incident.id = insert_incident(&mut tx, &incident).await?;
+            incident.id = insert_incident(&mut *tx, &incident).await?;
             for entry in &mut entries {
                 entry.incident_id = incident.id;
-                entry.id = insert_entry(&mut tx, entry).await?;
+                entry.id = insert_entry(&mut *tx, entry).await?;
             }
             (incident, entries, false)
         }
         RaiseDecision::Join(incident, mut entry) => {
-            update_incident(&mut tx, &incident).await?;
+            update_incident(&mut *tx, &incident).await?;
             entry.incident_id = incident.id;
-            entry.id = insert_entry(&mut tx, &entry).await?;
+            entry.id = insert_entry(&mut *tx, &entry).await?;
             (*incident, vec![entry], true)
         }
     };
@@ -97,8 +141,7 @@ pub(super) async fn raise(
         .await
         .map_err(map_err)?;
     }
-    tx.commit().await.map_err(map_err)?;
-    tracing::info!(
+    tracing::debug!(
         incident = incident.id,
         alarm_point = alarm.alarm_point_id,
         joined,

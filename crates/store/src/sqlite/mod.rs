@@ -33,8 +33,8 @@ use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{Directory, Id, User};
 
 use crate::{
-    DirectorySeed, IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, Result, Session,
-    Store, StoreError, UserRecord,
+    DirectorySeed, IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, RaiseRequest, Result,
+    Session, Store, StoreError, UserRecord,
 };
 
 /// The file name [`SqliteStore::open_in`] uses inside its directory.
@@ -223,6 +223,14 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<RaiseOutcome> {
         incidents::raise(self, alarm, key, now).await
+    }
+
+    async fn raise_alarms(
+        &self,
+        batch: &[RaiseRequest],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<RaiseOutcome>>> {
+        incidents::raise_batch(self, batch, now).await
     }
 
     async fn apply_command(

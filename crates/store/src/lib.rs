@@ -141,7 +141,7 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self) -> Result<Vec<User>>;
     /// A user by login name, with the hash.
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
-    /// A user by id.
+    /// An enabled user by id; disabled users are `None`, so their sessions stop working.
     async fn user_by_id(&self, id: Id) -> Result<Option<User>>;
 
     /// Stores a new session.

@@ -55,16 +55,13 @@ impl Running {
         }
     }
 
-    /// Waits until a task ends (normally only after [`Running::stop`] or a fatal error).
-    pub async fn wait(&mut self) {
-        if let Some(first) = self.tasks.first_mut() {
-            let _ = first.await;
+    /// Runs until Ctrl-C or SIGTERM (or a fatal error), then stops cleanly.
+    pub async fn run_until_stopped(self) {
+        tokio::select! {
+            _ = crate::cmds::stop_signal() => {}
+            _ = self.shutdown.cancelled() => {}
         }
-    }
-
-    /// The token that stops the server.
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.shutdown.clone()
+        self.stop().await;
     }
 }
 

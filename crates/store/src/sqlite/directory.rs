@@ -254,12 +254,31 @@ pub(super) async fn user_by_username(
     store: &SqliteStore,
     username: &str,
 ) -> Result<Option<UserRecord>> {
+    user_where(store, UserKey::Name(username)).await
+}
+
+/// A user that may still act: disabled users are `None`, so their sessions stop working.
+pub(super) async fn user_by_id(store: &SqliteStore, id: Id) -> Result<Option<User>> {
+    Ok(user_where(store, UserKey::Id(id))
+        .await?
+        .filter(|r| !r.disabled)
+        .map(|r| r.user))
+}
+
+enum UserKey<'a> {
+    Id(Id),
+    Name(&'a str),
+}
+
+async fn user_where(store: &SqliteStore, key: UserKey<'_>) -> Result<Option<UserRecord>> {
     let mut tx = store.begin_read().await?;
-    let row = sqlx::query_as::<_, UserRow>(concat_users!(" WHERE username = ?"))
-        .bind(username)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
+    let query = match key {
+        UserKey::Id(id) => sqlx::query_as::<_, UserRow>(concat_users!(" WHERE id = ?")).bind(id),
+        UserKey::Name(name) => {
+            sqlx::query_as::<_, UserRow>(concat_users!(" WHERE username = ?")).bind(name)
+        }
+    };
+    let row = query.fetch_optional(&mut *tx).await.map_err(map_err)?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -271,19 +290,4 @@ pub(super) async fn user_by_username(
         password_hash,
         disabled,
     }))
-}
-
-pub(super) async fn user_by_id(store: &SqliteStore, id: Id) -> Result<Option<User>> {
-    let mut tx = store.begin_read().await?;
-    let row = sqlx::query_as::<_, UserRow>(concat_users!(" WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let scopes = scopes_of(&mut tx, row.id).await?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(Some(row.into_user(scopes)?.0))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Args;
 use xiaoan_store::Store;
 
-use super::{ServerFlags, stop_signal};
+use super::ServerFlags;
 use crate::server;
 
 /// Flags of `demo`.
@@ -61,11 +61,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
     );
     println!("{LOGINS}");
-    let token = running.shutdown_token();
-    tokio::select! {
-        _ = stop_signal() => {}
-        _ = token.cancelled() => {}
-    }
-    running.stop().await;
+    running.run_until_stopped().await;
     Ok(())
 }

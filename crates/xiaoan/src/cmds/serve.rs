@@ -11,7 +11,7 @@ use xiaoan_core::access::Role;
 use xiaoan_core::model::User;
 use xiaoan_store::{DirectorySeed, Store};
 
-use super::{ServerFlags, stop_signal};
+use super::ServerFlags;
 use crate::server;
 
 /// Flags of `serve`.
@@ -70,11 +70,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = server::bind(&config.http.addr).await?;
     let running = server::start(&config, data_dir, Arc::new(store), listener).await?;
     println!("xiaoan serving http://{}/", running.http_addr);
-    let token = running.shutdown_token();
-    tokio::select! {
-        _ = stop_signal() => {}
-        _ = token.cancelled() => {}
-    }
-    running.stop().await;
+    running.run_until_stopped().await;
     Ok(())
 }

@@ -158,14 +158,15 @@ fn is_cid_data(s: &[u8]) -> bool {
 /// Where the data starts in a decrypted plaintext (standards.md §1.2 parser rule):
 /// after the first `|` before the first `]`, if any; otherwise at the first `#` or `N` from
 /// which the data is printable ASCII up to `]` (for ADM-CID: at a trailing `QXYZ GG CCC`);
-/// otherwise at the `]` (empty data). `NULL` without `|` always has empty data.
+/// otherwise at the `]` (empty data). `NULL`, `ACK`, `NAK`, `DUH` without `|` always have empty
+/// data (their random binary padding could otherwise contain `#` or `N`).
 pub fn data_start(plain: &[u8], token: &Token) -> Option<usize> {
     let close = plain.iter().position(|&b| b == b']')?;
     let head = plain.get(..close)?;
     if let Some(bar) = head.iter().position(|&b| b == b'|') {
         return Some(bar + 1);
     }
-    if *token == Token::Null {
+    if matches!(token, Token::Null | Token::Ack | Token::Nak | Token::Duh) {
         return Some(close);
     }
     if *token == Token::AdmCid && close >= 11 && head.get(close - 11..).is_some_and(is_cid_data) {
@@ -246,4 +247,151 @@ impl TimeWindow {
 /// Timestamp check with the default window (−40 s / +20 s).
 pub fn check_timestamp(ts: NaiveDateTime, receiver_now: NaiveDateTime) -> Result<(), Skew> {
     TimeWindow::default().check(ts, receiver_now)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    fn t(h: u32, m: u32, s: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2025, 3, 14)
+            .unwrap()
+            .and_hms_opt(h, m, s)
+            .unwrap()
+    }
+
+    #[test]
+    fn key_forms_and_errors() {
+        assert_eq!(Key::from_ascii("0123456789abcdef").unwrap().bits(), 128);
+        assert_eq!(
+            Key::from_ascii("0123456789abcdef01234567").unwrap().bits(),
+            192
+        );
+        assert_eq!(Key::from_hex(&"ab".repeat(32)).unwrap().bits(), 256);
+        assert_eq!(Key::from_ascii("short"), Err(KeyError::AsciiLength(5)));
+        assert_eq!(
+            Key::from_ascii("0123456789abcde\u{e9}"),
+            Err(KeyError::NotAscii)
+        );
+        assert_eq!(Key::from_hex("abc"), Err(KeyError::HexLength(3)));
+        assert_eq!(Key::from_hex(&"zz".repeat(16)), Err(KeyError::NotHex));
+        assert_eq!(Key::from_bytes(&[0; 15]), Err(KeyError::ByteLength(15)));
+        assert_eq!(
+            Key::from_ascii("0123456789ABCDEF").unwrap(),
+            Key::from_hex("30313233343536373839414243444546").unwrap()
+        );
+    }
+
+    #[test]
+    fn debug_never_prints_the_key() {
+        let k = Key::from_ascii("SecretSecret1234").unwrap();
+        let dbg = format!("{k:?}");
+        assert_eq!(dbg, "Key(AES-128, <redacted>)");
+        assert!(!dbg.contains("Secret"));
+        let hex = Key::from_hex("00112233445566778899aabbccddeeff").unwrap();
+        assert!(!format!("{hex:?}").contains("0011"));
+    }
+
+    #[test]
+    fn seal_open_round_trip_all_sizes() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for key in [
+            "0123456789abcdef",
+            "0123456789abcdef01234567",
+            "0123456789abcdef0123456789abcdef",
+        ] {
+            let key = Key::from_ascii(key).unwrap();
+            for data in ["", "#1234|Nri1/PA501", "x"] {
+                let c = Content {
+                    data: data.into(),
+                    xdata: vec![],
+                    timestamp: Some(t(8, 30, 0)),
+                };
+                let ct = seal(&key, &c, &mut rng).unwrap();
+                assert_eq!(ct.len() % 16, 0);
+                let plain = decrypt(&key, &ct).unwrap();
+                let pad_end = plain.iter().position(|&b| b == b'|' || b == b']').unwrap();
+                assert!((16..32).contains(&pad_end), "pad {pad_end}");
+                assert!(!plain[..pad_end].iter().any(|b| b"|[]#N".contains(b)));
+                assert_eq!(open_encrypted(&key, &ct, &Token::SiaDcs).unwrap(), c);
+            }
+        }
+    }
+
+    #[test]
+    fn seal_requires_timestamp() {
+        let key = Key::from_ascii("0123456789abcdef").unwrap();
+        let mut rng = StdRng::seed_from_u64(1);
+        assert_eq!(
+            seal(&key, &Content::default(), &mut rng),
+            Err(EncodeError::MissingTimestamp)
+        );
+    }
+
+    #[test]
+    fn padding_rule_variants() {
+        // DC-09: pad | data
+        assert_eq!(data_start(b"zzzz|#12|Nri1/PA1]", &Token::SiaDcs), Some(5));
+        // pysiaalarm: zeros, no bar, data begins with # or N
+        assert_eq!(data_start(b"0000Nri1/PA1]", &Token::SiaDcs), Some(4));
+        assert_eq!(data_start(b"00000000]_ts", &Token::Ack), Some(8));
+        // ADM-CID zero padded without account prefix
+        assert_eq!(data_start(b"000001120 01 015]", &Token::AdmCid), Some(5));
+        // binary filler: '#' followed by non-printable is skipped
+        assert_eq!(
+            data_start(b"\x01#\x02\x03Nri1/PA1]", &Token::SiaDcs),
+            Some(4)
+        );
+        // NULL with random filler that happens to contain '#'
+        assert_eq!(data_start(b"ab#cd]", &Token::Null), Some(5));
+        assert_eq!(data_start(b"no close", &Token::SiaDcs), None);
+    }
+
+    #[test]
+    fn encrypted_content_needs_timestamp() {
+        let key = Key::from_ascii("0123456789abcdef").unwrap();
+        let mut plain = b"0000000000000000|#1234|Nri1/PA1]".to_vec();
+        while plain.len() % 16 != 0 {
+            plain.insert(0, b'0');
+        }
+        key.encrypt_in_place(&mut plain).unwrap();
+        assert_eq!(
+            open_encrypted(&key, &plain, &Token::SiaDcs),
+            Err(OpenError::MissingTimestamp)
+        );
+        assert_eq!(
+            decrypt(&key, &plain[..15]),
+            Err(OpenError::CiphertextLength(15))
+        );
+    }
+
+    #[test]
+    fn timestamp_window() {
+        let now = t(12, 0, 0);
+        assert!(check_timestamp(t(11, 59, 21), now).is_ok()); // -39 s
+        assert!(check_timestamp(t(11, 59, 20), now).is_ok()); // -40 s
+        assert_eq!(
+            check_timestamp(t(11, 59, 19), now)
+                .unwrap_err()
+                .offset_seconds,
+            -41
+        );
+        assert!(check_timestamp(t(12, 0, 20), now).is_ok()); // +20 s
+        assert_eq!(
+            check_timestamp(t(12, 0, 21), now)
+                .unwrap_err()
+                .offset_seconds,
+            21
+        );
+        let wide = TimeWindow {
+            behind_secs: 300,
+            ahead_secs: 60,
+        };
+        assert!(wide.check(t(11, 56, 0), now).is_ok());
+        assert!(wide.check(t(12, 1, 1), now).is_err());
+    }
 }

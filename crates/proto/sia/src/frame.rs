@@ -193,16 +193,25 @@ pub(crate) fn parse_span(
         None
     };
     c.expect(b'L', "frame > line")?;
-    let line = c.hex_run(1, 6, "frame > line")?;
+    let line_start = c.pos;
+    let mut line = c.hex_run(1, 6, "frame > line")?;
     let account = match c.peek() {
         Some(b'#') => {
             c.pos += 1;
             c.hex_run(3, 16, "frame > account")?
         }
-        Some(b'A') if token == Token::Nak => {
-            c.pos += 1;
-            c.hex_run(1, 16, "frame > account")?
-        }
+        // NAK writes `L0A0`: `A` is a hex digit, so the line run swallowed the account.
+        _ if token == Token::Nak => match line.rfind('A') {
+            Some(k) if k > 0 && k + 1 < line.len() => {
+                let account = line.get(k + 1..).unwrap_or_default().to_owned();
+                line.truncate(k);
+                account
+            }
+            _ => {
+                c.pos = line_start + line.len();
+                return Err(c.err("frame > account"));
+            }
+        },
         _ => return Err(c.err("frame > account")),
     };
     c.expect(b'[', "frame > data")?;

@@ -16,13 +16,14 @@ pub struct DemoArgs {
     pub server: ServerFlags,
 }
 
-const LOGINS: &str = "\
-  operator    接警员（舞阳坝派出所）       supervisor  值班长（舞阳坝派出所）
-  officer     出警民警（舞阳坝派出所）     operator2   接警员（小渡船派出所）
-  guard1      门卫，恩施市实验小学         principal1  校长，恩施市实验小学
-  guard2      门卫，恩施市机关幼儿园       inspector   责任督学（学校1、2）
-  bureau      恩施市教育局                 admin       系统管理员
-  password for every user: demo";
+const LOGINS: &[&str] = &[
+    "  operator    接警员（舞阳坝派出所）       supervisor  值班长（舞阳坝派出所）",
+    "  officer     出警民警（舞阳坝派出所）     operator2   接警员（小渡船派出所）",
+    "  guard1      门卫，恩施市实验小学         principal1  校长，恩施市实验小学",
+    "  guard2      门卫，恩施市机关幼儿园       inspector   责任督学（学校1、2）",
+    "  bureau      恩施市教育局                 admin       系统管理员",
+    "  password for every user: demo",
+];
 
 /// Fills an empty store with the demo dataset; leaves a filled one alone.
 pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<bool> {
@@ -60,7 +61,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             ", existing data"
         }
     );
-    println!("{LOGINS}");
+    println!("{}", LOGINS.join("\n"));
     running.run_until_stopped().await;
     Ok(())
 }

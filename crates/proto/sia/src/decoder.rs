@@ -98,12 +98,21 @@ impl Decoder {
     /// * `Ok(Some((frame, consumed)))`: a frame; drop `consumed` bytes.
     /// * `Ok(None)`: incomplete; wait for more bytes.
     /// * `Err(_)`: invalid; send no ACK, drop [`resync`]`(buf)` bytes and try again.
+    ///
+    /// Bytes before the first `<LF>` are reported as one `"frame > start"` error once the
+    /// `<LF>` has arrived (or the buffer reached the maximum frame size).
     pub fn decode(&self, buf: &[u8]) -> Result<Option<(Frame, usize)>, DecodeError> {
         let Some(&first) = buf.first() else {
             return Ok(None);
         };
         if first != LF {
-            return Err(invalid(0, "frame > start"));
+            // Report leading junk once, when its end (the next LF) is known, so that the
+            // result does not depend on how the stream was chunked.
+            return if buf.contains(&LF) || buf.len() >= self.max_frame_len {
+                Err(invalid(0, "frame > start"))
+            } else {
+                Ok(None)
+            };
         }
         match detect_layout(buf)? {
             Layout::NeedMore => Ok(None),
@@ -193,6 +202,9 @@ impl Decoder {
     /// Decodes one UDP datagram holding exactly one frame. Trailing NUL, CR, LF and spaces
     /// are tolerated (some senders pad datagrams).
     pub fn parse_datagram(&self, buf: &[u8]) -> Result<Frame, DecodeError> {
+        if buf.first().is_some_and(|&b| b != LF) {
+            return Err(invalid(0, "frame > start"));
+        }
         match self.decode(buf)? {
             None => Err(invalid(buf.len(), "datagram > truncated")),
             Some((frame, used)) => {

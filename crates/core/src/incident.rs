@@ -162,6 +162,10 @@ pub struct Incident {
     /// The school said the press was an accident; police still close it themselves.
     pub accidental_reported_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// What the source said, for the console: DC-09 account, decoded event (zh/en), zone or
+    /// user, position, verification link; GB/T 28181 device and channel. `null` for web presses.
+    #[serde(default)]
+    pub details: serde_json::Value,
 }
 
 /// The kind of a timeline entry; also the event-stream type `incident.<kind>`.
@@ -246,6 +250,9 @@ pub struct NewAlarm {
     pub note: Option<String>,
     pub raised_by: Actor,
     pub raised_at: DateTime<Utc>,
+    /// Source-specific details (see [`Incident::details`]).
+    #[serde(default)]
+    pub details: serde_json::Value,
 }
 
 /// What a command asks of an incident.
@@ -348,7 +355,13 @@ pub fn raise_or_join(
     alarm: &NewAlarm,
     now: DateTime<Utc>,
 ) -> RaiseDecision {
-    let data = serde_json::json!({ "source": alarm.source, "kind": alarm.kind, "priority": alarm.priority, "silent": alarm.silent });
+    let data = serde_json::json!({
+        "source": alarm.source,
+        "kind": alarm.kind,
+        "priority": alarm.priority,
+        "silent": alarm.silent,
+        "details": alarm.details,
+    });
     if let Some(existing) = open.filter(|i| i.state.is_open()) {
         let mut next = existing.clone();
         next.press_count += 1;
@@ -391,6 +404,7 @@ pub fn raise_or_join(
         press_count: 1,
         accidental_reported_at: None,
         updated_at: now,
+        details: alarm.details.clone(),
     };
     let entries = vec![
         entry(

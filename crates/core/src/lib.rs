@@ -8,6 +8,7 @@
 //! - [`access`]: roles, scopes, what each role may do and see (one table).
 //! - [`incident`]: the incident record, its timeline entries and the pure state machine.
 //! - [`escalation`]: which unclaimed incidents are due to escalate at a given time.
+//! - [`signal`]: non-emergency device signals and device health (supervision).
 //! - [`geo`]: WGS-84 → GCJ-02 for drawing on Chinese base maps.
 
 pub mod access;
@@ -15,6 +16,7 @@ pub mod escalation;
 pub mod geo;
 pub mod incident;
 pub mod model;
+pub mod signal;
 
 pub use access::{Action, Role, Scope};
 pub use incident::{

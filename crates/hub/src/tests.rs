@@ -88,6 +88,7 @@ fn press() -> NewAlarm {
             role: Some(Role::SchoolGuard),
         },
         raised_at: t0(),
+        details: serde_json::Value::Null,
     }
 }
 

@@ -16,6 +16,7 @@ use thiserror::Error;
 use xiaoan_core::TransitionError;
 use xiaoan_core::incident::{Actor, Command, Incident, IncidentState, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{AlarmPoint, Device, Directory, Id, Person, Region, School, User};
+use xiaoan_core::signal::{DeviceHealth, Signal};
 
 pub use sqlite::SqliteStore;
 
@@ -122,6 +123,17 @@ pub struct IncidentFilter {
     pub limit: Option<u32>,
 }
 
+/// Which signals to list.
+#[derive(Debug, Clone, Default)]
+pub struct SignalFilter {
+    /// Only these schools (None: all).
+    pub school_ids: Option<Vec<Id>>,
+    /// Also signals tied to no school (unregistered senders); for supervisors.
+    pub include_unregistered: bool,
+    /// Most recent first, at most this many.
+    pub limit: u32,
+}
+
 /// One entry of the global event log with its incident as it stands now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoggedEvent {
@@ -197,4 +209,13 @@ pub trait Store: Send + Sync + 'static {
     async fn events_since(&self, after_id: i64, limit: u32) -> Result<Vec<LoggedEvent>>;
     /// The newest event id (0 when empty).
     async fn last_event_id(&self) -> Result<i64>;
+
+    /// Appends signals durably in one transaction; returns them with their ids.
+    async fn record_signals(&self, signals: &[Signal]) -> Result<Vec<Signal>>;
+    /// Signals matching the filter, most recent first.
+    async fn list_signals(&self, filter: &SignalFilter) -> Result<Vec<Signal>>;
+    /// Creates or replaces a device's health (keyed by source and device).
+    async fn upsert_health(&self, health: &DeviceHealth) -> Result<()>;
+    /// Device health, for these schools (None: all, including unregistered devices).
+    async fn list_health(&self, school_ids: Option<&[Id]>) -> Result<Vec<DeviceHealth>>;
 }

@@ -45,6 +45,7 @@ fn alarm(point: Id, priority: u8) -> NewAlarm {
         note: None,
         raised_by: guard(),
         raised_at: t0(),
+        details: serde_json::Value::Null,
     }
 }
 

@@ -250,6 +250,11 @@ pub fn alarm(point: Id, priority: u8, raised_at: DateTime<Utc>) -> NewAlarm {
         note: Some("有人持刀".into()),
         raised_by: actor(GUARD),
         raised_at,
+        details: if point == POINT_A2 {
+            serde_json::json!({ "account": "1234", "code": "PA", "zone": "001" })
+        } else {
+            serde_json::Value::Null
+        },
     }
 }
 

@@ -16,6 +16,7 @@ mod directory;
 mod fixture;
 mod raising;
 mod reads;
+mod signals;
 
 use std::fmt::Display;
 
@@ -24,6 +25,7 @@ pub use directory::*;
 pub use fixture::*;
 pub use raising::*;
 pub use reads::*;
+pub use signals::*;
 
 /// Generates one `#[tokio::test]` per conformance check. `$fresh` is an async fn returning
 /// `(Arc<dyn Store>, guard)`: a new empty store and whatever must live as long as it.
@@ -49,6 +51,7 @@ macro_rules! conformance_tests {
             events_paging,
             concurrent_raises_make_one_incident,
             batch_raise_isolates_failures,
+            signals_and_health,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {

@@ -232,8 +232,8 @@ async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<Id
          note, raised_by_user_id, raised_by_name, raised_by_role, raised_at, received_at, \
          claimed_by_user_id, claimed_by_name, claimed_by_role, claimed_at, dispatches, \
          on_scene_at, escalated_at, disposition, resolution_note, resolved_at, closed_at, \
-         press_count, accidental_reported_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         press_count, accidental_reported_at, updated_at, details) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          RETURNING id",
     )
     .bind(i.school_id)
@@ -263,6 +263,7 @@ async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<Id
     .bind(i.press_count)
     .bind(i.accidental_reported_at.map(ts))
     .bind(ts(i.updated_at))
+    .bind(to_json(&i.details)?)
     .fetch_one(&mut *conn)
     .await
     .map_err(map_err)

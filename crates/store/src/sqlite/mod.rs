@@ -19,6 +19,7 @@ mod directory;
 mod incidents;
 mod rows;
 mod sessions;
+mod signals;
 
 use std::path::Path;
 use std::time::Duration;
@@ -31,10 +32,11 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{Directory, Id, User};
+use xiaoan_core::signal::{DeviceHealth, Signal};
 
 use crate::{
     DirectorySeed, IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, RaiseRequest, Result,
-    Session, Store, StoreError, UserRecord,
+    Session, SignalFilter, Store, StoreError, UserRecord,
 };
 
 /// The file name [`SqliteStore::open_in`] uses inside its directory.
@@ -261,6 +263,22 @@ impl Store for SqliteStore {
 
     async fn last_event_id(&self) -> Result<i64> {
         incidents::last_event_id(self).await
+    }
+
+    async fn record_signals(&self, batch: &[Signal]) -> Result<Vec<Signal>> {
+        signals::record(self, batch).await
+    }
+
+    async fn list_signals(&self, filter: &SignalFilter) -> Result<Vec<Signal>> {
+        signals::list(self, filter).await
+    }
+
+    async fn upsert_health(&self, health: &DeviceHealth) -> Result<()> {
+        signals::upsert_health(self, health).await
+    }
+
+    async fn list_health(&self, school_ids: Option<&[Id]>) -> Result<Vec<DeviceHealth>> {
+        signals::list_health(self, school_ids).await
     }
 }
 

@@ -32,7 +32,7 @@ pub(crate) fn corrupt(what: &str, detail: &str) -> StoreError {
     StoreError::Other(format!("corrupt {what} in database: {detail}"))
 }
 
-fn parse_enum<T>(what: &str, s: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+pub(crate) fn parse_enum<T>(what: &str, s: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
     parse(s).ok_or_else(|| corrupt(what, &format!("{s:?}")))
 }
 
@@ -71,7 +71,7 @@ pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String>
     serde_json::to_string(value).map_err(|e| StoreError::Other(format!("encoding JSON: {e}")))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| corrupt(what, &e.to_string()))
 }
 
@@ -257,7 +257,7 @@ macro_rules! incident_columns {
      source, silent, note, raised_by_user_id, raised_by_name, raised_by_role, raised_at, \
      received_at, claimed_by_user_id, claimed_by_name, claimed_by_role, claimed_at, dispatches, \
      on_scene_at, escalated_at, disposition, resolution_note, resolved_at, closed_at, \
-     press_count, accidental_reported_at, updated_at"
+     press_count, accidental_reported_at, updated_at, details"
     };
 }
 pub(crate) use incident_columns;
@@ -292,6 +292,7 @@ pub(crate) struct IncidentRow {
     press_count: i64,
     accidental_reported_at: Option<String>,
     updated_at: String,
+    details: String,
 }
 
 impl TryFrom<IncidentRow> for Incident {
@@ -339,6 +340,7 @@ impl TryFrom<IncidentRow> for Incident {
             press_count: r.press_count,
             accidental_reported_at: parse_opt_ts(r.accidental_reported_at.as_deref())?,
             updated_at: parse_ts(&r.updated_at)?,
+            details: from_json("details", &r.details)?,
         })
     }
 }

@@ -96,6 +96,7 @@ pub(crate) async fn raise(
             .filter(|n| !n.is_empty()),
         raised_by: user.actor(),
         raised_at: now,
+        details: serde_json::Value::Null,
     };
     let outcome = state.hub.raise(&alarm, key.as_ref()).await?;
     tracing::warn!(

@@ -46,7 +46,7 @@ impl Hub {
         Ok(done)
     }
 
-    /// Runs [`Hub::escalate_due`] every second until `shutdown`.
+    /// Runs [`Hub::escalate_due`] and device supervision every second until `shutdown`.
     pub async fn run_escalation(self: Arc<Self>, shutdown: CancellationToken) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -56,6 +56,9 @@ impl Hub {
                 _ = tick.tick() => {
                     if let Err(e) = self.escalate_due().await {
                         tracing::error!(error = %e, "escalation check failed");
+                    }
+                    if let Err(e) = self.supervise_devices().await {
+                        tracing::error!(error = %e, "device supervision failed");
                     }
                 }
             }

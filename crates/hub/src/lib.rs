@@ -7,6 +7,7 @@
 //! Owns: the live broadcast, the directory snapshot, the escalation loop. Never touches HTTP or
 //! sockets.
 
+mod devices;
 mod escalator;
 mod metrics;
 mod writer;
@@ -20,6 +21,7 @@ use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
 use xiaoan_core::model::Directory;
 use xiaoan_store::{IdempotencyKey, RaiseOutcome, RaiseRequest, Store, StoreError};
 
+pub use devices::{DeviceNews, DeviceRef, device_signal};
 pub use metrics::Metrics;
 
 /// One committed change, as published to live subscribers.
@@ -56,6 +58,10 @@ pub struct Hub {
     metrics: Metrics,
     /// Alarms waiting for the group-commit writer.
     raises: mpsc::Sender<writer::RaiseJob>,
+    /// Signals and health changes for live subscribers.
+    devices_live: broadcast::Sender<Arc<DeviceNews>>,
+    health: Mutex<devices::HealthMap>,
+    health_flushed: Mutex<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Hub {
@@ -66,7 +72,10 @@ impl Hub {
         settings: HubSettings,
     ) -> Result<Arc<Self>, StoreError> {
         let directory = store.load_directory().await?;
+        let now = clock.now();
+        let health = devices::initial_health(store.list_health(None).await?, now);
         let (live, _) = broadcast::channel(4096);
+        let (devices_live, _) = broadcast::channel(4096);
         let (raises, queue) = mpsc::channel(writer::QUEUE);
         let hub = Arc::new(Self {
             store,
@@ -77,6 +86,9 @@ impl Hub {
             publish_order: Mutex::new(()),
             metrics: Metrics::default(),
             raises,
+            devices_live,
+            health: Mutex::new(health),
+            health_flushed: Mutex::new(now),
         });
         tokio::spawn(writer::run(Arc::downgrade(&hub), queue));
         Ok(hub)
@@ -117,6 +129,11 @@ impl Hub {
     /// A receiver of every change committed from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.live.subscribe()
+    }
+
+    /// A receiver of device signals and health changes from now on.
+    pub fn subscribe_devices(&self) -> broadcast::Receiver<Arc<DeviceNews>> {
+        self.devices_live.subscribe()
     }
 
     /// Number of live subscribers.

@@ -189,3 +189,57 @@ async fn concurrent_raises_share_commits_and_publish_in_id_order() {
         .expect("exists");
     assert_eq!(incident.press_count, 50);
 }
+
+#[tokio::test]
+async fn a_silent_device_fails_supervision_once_and_recovers_when_heard() {
+    use xiaoan_core::signal::HealthState;
+    let clock = SimulatedClock::new(t0());
+    let (_dir, hub) = hub(&clock).await;
+    let mut news = hub.subscribe_devices();
+    let dev = DeviceRef {
+        source: "dc09".into(),
+        device: "1111".into(),
+        school_id: Some(1),
+        alarm_point_id: Some(1),
+        supervision_secs: Some(90),
+    };
+    hub.device_seen(&dev).await.expect("seen");
+    clock.advance(Duration::seconds(90));
+    assert_eq!(hub.supervise_devices().await.expect("supervise"), 0);
+    clock.advance(Duration::seconds(1));
+    assert_eq!(hub.supervise_devices().await.expect("supervise"), 1);
+    assert_eq!(hub.supervise_devices().await.expect("supervise"), 0);
+    let health = hub.store().list_health(None).await.expect("health");
+    assert_eq!(health[0].state, HealthState::CommFailure);
+    hub.device_seen(&dev).await.expect("seen again");
+    let signals = hub
+        .store()
+        .list_signals(&xiaoan_store::SignalFilter {
+            school_ids: Some(vec![1]),
+            include_unregistered: false,
+            limit: 10,
+        })
+        .await
+        .expect("signals");
+    let kinds: Vec<_> = signals.iter().map(|s| s.kind.as_str()).collect();
+    assert_eq!(kinds, ["comm_restored", "comm_failure"]);
+    assert_eq!(hub.device_health().await[0].state, HealthState::Ok);
+    // Subscribers heard: registered, failed (health + signal), restored (health + signal).
+    let mut heard = Vec::new();
+    while let Ok(n) = news.try_recv() {
+        heard.push(match &*n {
+            DeviceNews::Signal(s) => format!("signal:{}", s.kind),
+            DeviceNews::Health(h) => format!("health:{}", h.state.as_str()),
+        });
+    }
+    assert_eq!(
+        heard,
+        [
+            "health:ok",
+            "health:comm_failure",
+            "signal:comm_failure",
+            "health:ok",
+            "signal:comm_restored"
+        ]
+    );
+}

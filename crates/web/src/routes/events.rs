@@ -17,7 +17,9 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use xiaoan_core::incident::{Incident, TimelineEntry};
+use xiaoan_hub::DeviceNews;
 
+use super::devices::sees_device_item;
 use super::sees;
 use crate::auth::{CurrentUser, resume_session};
 use crate::error::{ApiError, ApiResult};
@@ -119,6 +121,7 @@ async fn pump(
 ) {
     // Subscribe before reading the log so nothing committed in between is missed.
     let mut live = state.hub.subscribe();
+    let mut devices = state.hub.subscribe_devices();
     let mut last = match after {
         Some(id) => id,
         None => match state.hub.store().last_event_id().await {
@@ -167,7 +170,43 @@ async fn pump(
                     }
                 }
                 Err(RecvError::Closed) => return,
-            }
+            },
+            news = devices.recv() => match news {
+                Ok(news) => {
+                    if !send_device_news(&state, &user, &tx, &news).await {
+                        return;
+                    }
+                }
+                // Device news is not replayed: a console that missed some reloads the lists.
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
         }
     }
+}
+
+/// Sends a signal or health change if the user may see it (no event id: not replayed).
+async fn send_device_news(
+    state: &AppState,
+    user: &CurrentUser,
+    tx: &mpsc::Sender<Result<Event, Infallible>>,
+    news: &DeviceNews,
+) -> bool {
+    let dir = state.hub.directory().await;
+    let (school_id, data) = match news {
+        DeviceNews::Signal(s) => (
+            s.school_id,
+            serde_json::json!({ "type": "signal", "signal": s }),
+        ),
+        DeviceNews::Health(h) => (
+            h.school_id,
+            serde_json::json!({ "type": "device_health", "health": h }),
+        ),
+    };
+    if !sees_device_item(&dir, &user.user, school_id) {
+        return true;
+    }
+    tx.send(Ok(Event::default().data(data.to_string())))
+        .await
+        .is_ok()
 }

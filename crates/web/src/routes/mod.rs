@@ -1,6 +1,7 @@
 //! The one route table, and the scope checks every incident route shares.
 
 mod alarms;
+mod devices;
 mod events;
 mod incidents;
 mod me;
@@ -33,6 +34,8 @@ pub(crate) fn table(state: AppState) -> Router {
         .route("/api/v1/incidents/{id}", get(incidents::detail))
         .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
         .route("/api/v1/events", get(events::stream))
+        .route("/api/v1/signals", get(devices::signals))
+        .route("/api/v1/devices/health", get(devices::health))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(console::serve)

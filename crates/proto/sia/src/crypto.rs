@@ -355,7 +355,7 @@ mod tests {
     fn encrypted_content_needs_timestamp() {
         let key = Key::from_ascii("0123456789abcdef").unwrap();
         let mut plain = b"0000000000000000|#1234|Nri1/PA1]".to_vec();
-        while plain.len() % 16 != 0 {
+        while !plain.len().is_multiple_of(16) {
             plain.insert(0, b'0');
         }
         key.encrypt_in_place(&mut plain).unwrap();

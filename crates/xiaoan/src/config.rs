@@ -22,6 +22,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub incident: IncidentConfig,
     pub school: SchoolConfig,
+    pub dc09: Dc09Config,
     pub log: LogConfig,
 }
 
@@ -74,6 +75,40 @@ impl Default for SchoolConfig {
     }
 }
 
+/// `[dc09]`: the SIA DC-09 receiver.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Dc09Config {
+    /// Listen address for TCP and UDP; empty turns the receiver off.
+    pub addr: String,
+    /// Also listen on UDP.
+    pub udp: bool,
+    /// Close a TCP connection silent this long.
+    pub idle_timeout_secs: u32,
+    /// Most TCP connections at once.
+    pub max_connections: u32,
+    /// An encrypted frame may be this many seconds older than the receiver clock.
+    pub window_behind_secs: u32,
+    /// An encrypted frame may be this many seconds ahead of the receiver clock.
+    pub window_ahead_secs: u32,
+    /// The accounts: `[[dc09.accounts]]`.
+    pub accounts: Vec<xiaoan_dc09::AccountConfig>,
+}
+
+impl Default for Dc09Config {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:9000".into(),
+            udp: true,
+            idle_timeout_secs: 300,
+            max_connections: 2000,
+            window_behind_secs: 40,
+            window_ahead_secs: 20,
+            accounts: Vec::new(),
+        }
+    }
+}
+
 /// `[log]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -90,7 +125,7 @@ impl Default for LogConfig {
 }
 
 /// Top-level keys; other `XIAOAN_*` variables (e.g. ones used by scripts) are not configuration.
-const SECTIONS: [&str; 5] = ["data_dir", "http", "incident", "school", "log"];
+const SECTIONS: [&str; 6] = ["data_dir", "http", "incident", "school", "dc09", "log"];
 
 impl Config {
     /// Loads defaults ← `file` ← `XIAOAN_*` environment.

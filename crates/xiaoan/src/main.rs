@@ -30,6 +30,10 @@ async fn main() -> anyhow::Result<()> {
             init_logging(&args.server.config()?.log.level);
             cmds::demo::run(args).await
         }
+        Command::Sim(args) => {
+            init_logging("warn");
+            cmds::sim::run(args).await
+        }
         Command::Bench(args) => {
             init_logging("error");
             cmds::bench::run(args).await

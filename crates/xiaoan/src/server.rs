@@ -34,6 +34,8 @@ pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
 pub struct Running {
     /// Where HTTP listens.
     pub http_addr: SocketAddr,
+    /// Where the DC-09 receiver listens (TCP, and UDP on the same port), if it runs.
+    pub dc09_addr: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub hub: Arc<Hub>,
     shutdown: CancellationToken,
@@ -100,14 +102,66 @@ pub async fn start(
         })
     };
     let escalation = tokio::spawn(hub.clone().run_escalation(shutdown.clone()));
-    tracing::info!(%http_addr, data_dir = %data_dir.display(), "xiaoan started");
+    let mut tasks = vec![http, escalation];
+    let dc09_addr = start_dc09(config, &hub, &shutdown, &mut tasks).await?;
+    tracing::info!(%http_addr, ?dc09_addr, data_dir = %data_dir.display(), "xiaoan started");
     Ok(Running {
         http_addr,
+        dc09_addr,
         data_dir,
         hub,
         shutdown,
-        tasks: vec![http, escalation],
+        tasks,
     })
+}
+
+/// Starts the DC-09 receiver on TCP and UDP (same port) unless its address is empty.
+async fn start_dc09(
+    config: &Config,
+    hub: &Arc<Hub>,
+    shutdown: &CancellationToken,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> anyhow::Result<Option<SocketAddr>> {
+    let c = &config.dc09;
+    if c.addr.trim().is_empty() {
+        return Ok(None);
+    }
+    let accounts = Arc::new(xiaoan_dc09::Accounts::build(
+        &c.accounts,
+        &*hub.directory().await,
+    )?);
+    let settings = xiaoan_dc09::Dc09Settings {
+        window: xiaoan_sia::TimeWindow {
+            behind_secs: i64::from(c.window_behind_secs),
+            ahead_secs: i64::from(c.window_ahead_secs),
+        },
+        idle_timeout: std::time::Duration::from_secs(u64::from(c.idle_timeout_secs.max(1))),
+        max_connections: c.max_connections as usize,
+        ..Default::default()
+    };
+    let tcp = bind(&c.addr).await.context("DC-09 receiver (TCP)")?;
+    let addr = tcp.local_addr()?;
+    tasks.push(tokio::spawn(xiaoan_dc09::run_tcp(
+        tcp,
+        hub.clone(),
+        accounts.clone(),
+        settings.clone(),
+        shutdown.clone(),
+    )));
+    if c.udp {
+        let udp = tokio::net::UdpSocket::bind(addr)
+            .await
+            .with_context(|| format!("DC-09 receiver (UDP) cannot listen on {addr}"))?;
+        tasks.push(tokio::spawn(xiaoan_dc09::run_udp(
+            udp,
+            hub.clone(),
+            accounts.clone(),
+            settings,
+            shutdown.clone(),
+        )));
+    }
+    tracing::info!(%addr, accounts = accounts.len(), udp = c.udp, "DC-09 receiver listening");
+    Ok(Some(addr))
 }
 
 /// Binds `addr` for HTTP.

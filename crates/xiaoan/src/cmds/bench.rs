@@ -68,8 +68,10 @@ async fn press(args: PressArgs) -> anyhow::Result<()> {
                 ))
                 .await?;
             let listener = server::bind("127.0.0.1:0").await?;
+            let mut config = Config::default();
+            config.dc09.addr.clear();
             let r = server::start(
-                &Config::default(),
+                &config,
                 temp.path().to_path_buf(),
                 Arc::new(store),
                 listener,

@@ -37,9 +37,31 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// The demo's DC-09 accounts unless the configuration names its own: `1111` plain and `2222`
+/// AES-128 (ASCII key `AAAAAAAAAAAAAAAA`), both at 恩施市实验小学's 南门门卫室.
+pub fn demo_accounts(config: &mut crate::config::Config) {
+    if !config.dc09.accounts.is_empty() {
+        return;
+    }
+    let account = |account: &str, key: Option<&str>| xiaoan_dc09::AccountConfig {
+        account: account.into(),
+        receiver: None,
+        line: None,
+        alarm_point_id: 1,
+        key: key.map(str::to_owned),
+        key_hex: None,
+        supervision_secs: None,
+    };
+    config.dc09.accounts = vec![
+        account("1111", None),
+        account("2222", Some("AAAAAAAAAAAAAAAA")),
+    ];
+}
+
 /// Runs `demo` until stopped.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let config = args.server.config()?;
+    let mut config = args.server.config()?;
+    demo_accounts(&mut config);
     let (data_dir, _temp) = match &config.data_dir {
         Some(dir) => (dir.clone(), None),
         None => {
@@ -51,6 +73,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let seeded = seed_if_empty(&store).await?;
     let listener = server::bind(&config.http.addr).await?;
     let running = server::start(&config, data_dir.clone(), Arc::new(store), listener).await?;
+    if let Some(addr) = running.dc09_addr {
+        println!(
+            "DC-09 receiver: {addr} (TCP and UDP); accounts 1111 (plain) and 2222 (AES-128, key AAAAAAAAAAAAAAAA)"
+        );
+        println!("  fire a panic: xiaoan sim dc09 --to {addr} --account 1111 --event PA");
+    }
     println!(
         "xiaoan demo: http://{}/  (data: {}{})",
         running.http_addr,

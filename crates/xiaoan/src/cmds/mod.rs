@@ -4,6 +4,7 @@ pub mod bench;
 pub mod default_config;
 pub mod demo;
 pub mod serve;
+pub mod sim;
 
 use std::path::PathBuf;
 
@@ -30,6 +31,8 @@ pub enum Command {
     DefaultConfig,
     /// Run a benchmark and print its figures.
     Bench(bench::BenchArgs),
+    /// Simulate a device (a DC-09 alarm panel) talking to a running xiaoan.
+    Sim(sim::SimArgs),
 }
 
 /// Flags shared by every command that runs a server.
@@ -44,6 +47,9 @@ pub struct ServerFlags {
     /// HTTP listen address, e.g. 127.0.0.1:8080 (port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub http: Option<String>,
+    /// SIA DC-09 receiver address (TCP and UDP), e.g. 127.0.0.1:9000; empty turns it off.
+    #[arg(long, value_name = "ADDR")]
+    pub dc09: Option<String>,
 }
 
 impl ServerFlags {
@@ -55,6 +61,9 @@ impl ServerFlags {
         }
         if let Some(addr) = &self.http {
             config.http.addr = addr.clone();
+        }
+        if let Some(addr) = &self.dc09 {
+            config.dc09.addr = addr.clone();
         }
         Ok(config)
     }

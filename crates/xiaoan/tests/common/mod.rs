@@ -23,12 +23,19 @@ impl TestServer {
         Self::start_with(Config::default()).await
     }
 
+    /// The DC-09 receiver's address.
+    pub fn dc09(&self) -> std::net::SocketAddr {
+        self.running.as_ref().and_then(|r| r.dc09_addr).unwrap()
+    }
+
     pub async fn start_with(config: Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
         Self::start_in(config, dir).await
     }
 
-    pub async fn start_in(config: Config, dir: tempfile::TempDir) -> Self {
+    pub async fn start_in(mut config: Config, dir: tempfile::TempDir) -> Self {
+        config.dc09.addr = "127.0.0.1:0".into();
+        xiaoan::cmds::demo::demo_accounts(&mut config);
         let store = server::open_store(dir.path()).await.unwrap();
         xiaoan::cmds::demo::seed_if_empty(&store).await.unwrap();
         let listener = server::bind("127.0.0.1:0").await.unwrap();

@@ -37,24 +37,32 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// AES-256 key (hex) of demo account `3333`.
+pub const DEMO_AES256_HEX: &str =
+    "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
+
 /// The demo's DC-09 accounts unless the configuration names its own: `1111` plain and `2222`
-/// AES-128 (ASCII key `AAAAAAAAAAAAAAAA`), both at 恩施市实验小学's 南门门卫室.
+/// AES-128 (ASCII key `AAAAAAAAAAAAAAAA`) at 恩施市实验小学's 南门门卫室 (alarm point 1), and
+/// `3333` AES-256 ([`DEMO_AES256_HEX`]) at its 北门门卫室 (alarm point 2).
 pub fn demo_accounts(config: &mut crate::config::Config) {
     if !config.dc09.accounts.is_empty() {
         return;
     }
-    let account = |account: &str, key: Option<&str>| xiaoan_dc09::AccountConfig {
-        account: account.into(),
-        receiver: None,
-        line: None,
-        alarm_point_id: 1,
-        key: key.map(str::to_owned),
-        key_hex: None,
-        supervision_secs: None,
+    let account = |account: &str, point, key: Option<&str>, key_hex: Option<&str>| {
+        xiaoan_dc09::AccountConfig {
+            account: account.into(),
+            receiver: None,
+            line: None,
+            alarm_point_id: point,
+            key: key.map(str::to_owned),
+            key_hex: key_hex.map(str::to_owned),
+            supervision_secs: None,
+        }
     };
     config.dc09.accounts = vec![
-        account("1111", None),
-        account("2222", Some("AAAAAAAAAAAAAAAA")),
+        account("1111", 1, None, None),
+        account("2222", 1, Some("AAAAAAAAAAAAAAAA"), None),
+        account("3333", 2, None, Some(DEMO_AES256_HEX)),
     ];
 }
 
@@ -75,7 +83,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let running = server::start(&config, data_dir.clone(), Arc::new(store), listener).await?;
     if let Some(addr) = running.dc09_addr {
         println!(
-            "DC-09 receiver: {addr} (TCP and UDP); accounts 1111 (plain) and 2222 (AES-128, key AAAAAAAAAAAAAAAA)"
+            "DC-09 receiver: {addr} (TCP and UDP); accounts 1111 (plain), 2222 (AES-128, key AAAAAAAAAAAAAAAA), 3333 (AES-256, key_hex {DEMO_AES256_HEX})"
         );
         println!("  fire a panic: xiaoan sim dc09 --to {addr} --account 1111 --event PA");
     }

@@ -37,6 +37,31 @@ pub async fn seed_if_empty(store: &dyn Store) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// How often the demo's simulated panel (account 1111) sends a `NULL` link test.
+const LINK_TEST_SECS: u32 = 30;
+
+/// The demo's simulated panel on account 1111: a `NULL` link test now and every
+/// [`LINK_TEST_SECS`], so supervision shows the device as healthy; stop the demo's panel and
+/// nothing else notices until the interval passes, as with a real one.
+async fn link_tests(to: std::net::SocketAddr) {
+    use xiaoan_sim::panel::{Panel, PanelEvent};
+    let panel = Panel::new("1111");
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(u64::from(LINK_TEST_SECS)));
+    loop {
+        tick.tick().await;
+        let sent = match panel.frame(&PanelEvent::LinkTest, 0) {
+            Ok(frame) => panel
+                .send_tcp(to, &frame, std::time::Duration::from_secs(10))
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "demo panel link test failed");
+        }
+    }
+}
+
 /// AES-256 key (hex) of demo account `3333`.
 pub const DEMO_AES256_HEX: &str =
     "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
@@ -60,7 +85,11 @@ pub fn demo_accounts(config: &mut crate::config::Config) {
         }
     };
     config.dc09.accounts = vec![
-        account("1111", 1, None, None),
+        // Supervised: the demo's own simulated panel sends it a link test every 30 s.
+        xiaoan_dc09::AccountConfig {
+            supervision_secs: Some(LINK_TEST_SECS * 3),
+            ..account("1111", 1, None, None)
+        },
         account("2222", 1, Some("AAAAAAAAAAAAAAAA"), None),
         account("3333", 2, None, Some(DEMO_AES256_HEX)),
     ];
@@ -82,6 +111,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let listener = server::bind(&config.http.addr).await?;
     let running = server::start(&config, data_dir.clone(), Arc::new(store), listener).await?;
     if let Some(addr) = running.dc09_addr {
+        tokio::spawn(link_tests(addr));
         println!(
             "DC-09 receiver: {addr} (TCP and UDP); accounts 1111 (plain), 2222 (AES-128, key AAAAAAAAAAAAAAAA), 3333 (AES-256, key_hex {DEMO_AES256_HEX})"
         );

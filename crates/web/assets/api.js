@@ -1,6 +1,6 @@
 // api.js — the HTTP API client (docs/ref/api.md): JSON requests with the session cookie,
 // errors as ApiError {status, code, body}, and `Live`, the EventSource wrapper that reports
-// its connection state and hands every incident event to the page.
+// its connection state and hands every incident event (and device news) to the page.
 
 export class ApiError extends Error {
   constructor(status, code, body) {
@@ -56,15 +56,19 @@ export const listIncidents = (state, limit) => {
 export const incident = (id) => get(`/api/v1/incidents/${id}`);
 export const act = (id, action, body = {}) => post(`/api/v1/incidents/${id}/${action}`, body);
 export const officers = () => get('/api/v1/officers').then((d) => d.officers);
+export const signals = (limit = 200) => get(`/api/v1/signals?limit=${limit}`).then((d) => d.signals || []);
+export const deviceHealth = () => get('/api/v1/devices/health').then((d) => d.devices || []);
 
 /**
- * The live event stream. `onEvent(ev)` gets each parsed event ({type, incident, entry});
+ * The live event stream. `onEvent(ev)` gets each parsed incident event ({type, incident, entry});
+ * `onDevice(ev)` gets device news ({type: 'signal', signal} or {type: 'device_health', health});
  * `onState(state)` gets 'connecting' | 'open' | 'down'; `onOpen()` runs after every (re)connect,
  * where pages reload their lists so nothing missed while down is lost.
  */
 export class Live {
-  constructor({ onEvent, onState, onOpen }) {
+  constructor({ onEvent, onDevice, onState, onOpen }) {
     this.onEvent = onEvent;
+    this.onDevice = onDevice || (() => {});
     this.onState = onState || (() => {});
     this.onOpen = onOpen || (() => {});
     this.state = 'connecting';
@@ -89,6 +93,7 @@ export class Live {
       let ev;
       try { ev = JSON.parse(m.data); } catch { return; }
       if (ev && ev.incident) this.onEvent(ev);
+      else if (ev && ((ev.type === 'signal' && ev.signal) || (ev.type === 'device_health' && ev.health))) this.onDevice(ev);
     };
     es.onerror = () => {
       this.set('down');

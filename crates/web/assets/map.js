@@ -1,14 +1,17 @@
 // map.js — the offline mini-map: an SVG plan of the user's schools drawn from their WGS-84
-// coordinates (no tiles, no network), with one school highlighted, a north arrow and a scale bar.
+// coordinates (no tiles, no network), with one school highlighted, optional extra marks (e.g. the
+// position an alarm panel reported), a north arrow and a scale bar.
 
 import { svg } from './util.js';
 
 /**
- * schools: [{id, name, lat, lon}]; highlight: school id. Returns an <svg> element.
+ * schools: [{id, name, lat, lon}]; highlight: school id; marks: [{lat, lon, label}] drawn as red
+ * diamonds. Returns an <svg> element.
  * Equirectangular projection around the schools' centre, which is exact enough for a few km.
  */
-export function miniMap(schools, highlight, { width = 480, height = 250 } = {}) {
+export function miniMap(schools, highlight, { width = 480, height = 250, marks = [] } = {}) {
   const pts = schools.filter((s) => Number.isFinite(s.lat) && Number.isFinite(s.lon));
+  const mks = marks.filter((m) => Number.isFinite(m.lat) && Number.isFinite(m.lon));
   const root = svg('svg', {
     viewBox: `0 0 ${width} ${height}`, class: 'minimap', role: 'img', 'data-testid': 'minimap',
     'aria-label': pts.map((s) => s.name).join('、'),
@@ -21,8 +24,9 @@ export function miniMap(schools, highlight, { width = 480, height = 250 } = {}) 
   const lat0 = pts.reduce((a, s) => a + s.lat, 0) / pts.length;
   const kx = Math.cos((lat0 * Math.PI) / 180) * 111320; // metres per degree of longitude
   const ky = 110540; // metres per degree of latitude
-  const xs = pts.map((s) => s.lon * kx);
-  const ys = pts.map((s) => s.lat * ky);
+  const all = [...pts, ...mks];
+  const xs = all.map((s) => s.lon * kx);
+  const ys = all.map((s) => s.lat * ky);
   const minX = Math.min(...xs), maxX = Math.max(...xs), minY = Math.min(...ys), maxY = Math.max(...ys);
   const spanM = Math.max(maxX - minX, maxY - minY, 600); // at least 600 m across
   const pad = 34;
@@ -48,6 +52,15 @@ export function miniMap(schools, highlight, { width = 480, height = 250 } = {}) 
     const right = x < width - 110;
     g.appendChild(svg('text', { x: right ? x + (hot ? 13 : 8) : x - (hot ? 13 : 8), y: y + 4, 'text-anchor': right ? 'start' : 'end', class: 'mm-label' }, label));
     root.appendChild(g);
+  }
+
+  for (const m of mks) {
+    const x = px(m), y = py(m);
+    const right = x < width - 110;
+    root.appendChild(svg('g', { class: 'mm-mark', 'data-testid': 'minimap-mark' },
+      svg('title', {}, m.label || ''),
+      svg('path', { d: `M${x} ${y - 9} l7 9 l-7 9 l-7 -9 z`, class: 'mm-mark-shape' }),
+      svg('text', { x: right ? x + 10 : x - 10, y: y - 8, 'text-anchor': right ? 'start' : 'end', class: 'mm-label mm-mark-label' }, m.label || '')));
   }
 
   // North arrow.

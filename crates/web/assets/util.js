@@ -1,5 +1,6 @@
 // util.js — small DOM and time helpers shared by every page: the `h` element builder,
-// clock and age formatting, and the one-second ticker that keeps ages and colours fresh.
+// clock and age formatting, the one-second ticker that keeps ages and colours fresh, map links
+// (WGS-84 → GCJ-02 for Amap) and the http(s)-only check for links that come from devices.
 
 /** Builds an element: h('div', {class: 'x', 'data-testid': 'y', onclick: fn}, child, ...). */
 export function h(tag, attrs, ...children) {
@@ -100,4 +101,52 @@ export function isNewer(next, prev) {
 export function amapLink(school) {
   const g = school.gcj02 || { lat: school.lat, lon: school.lon };
   return `https://uri.amap.com/marker?position=${g.lon.toFixed(6)},${g.lat.toFixed(6)}&name=${encodeURIComponent(school.name)}`;
+}
+
+/** Amap marker link for any WGS-84 position (converted to GCJ-02 here). */
+export function amapPointLink(lat, lon, name) {
+  const g = wgsToGcj(lat, lon);
+  return `https://uri.amap.com/marker?position=${g.lon.toFixed(6)},${g.lat.toFixed(6)}&name=${encodeURIComponent(name || '')}`;
+}
+
+/** A link only when it is http(s): device data is never trusted with other schemes. */
+export function safeUrl(u) {
+  if (typeof u !== 'string') return null;
+  try {
+    const url = new URL(u.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A finite number from a number or numeric string, else null. */
+export function num(v) {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+}
+
+/** WGS-84 → GCJ-02 (the published offset formula; outside China it returns the input). */
+export function wgsToGcj(lat, lon) {
+  if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) return { lat, lon };
+  const a = 6378245.0;
+  const ee = 0.00669342162296594323;
+  const x = lon - 105.0;
+  const y = lat - 35.0;
+  const s = (v) => Math.sin(v * Math.PI);
+  let dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+  dLat += ((20.0 * s(6.0 * x) + 20.0 * s(2.0 * x)) * 2.0) / 3.0;
+  dLat += ((20.0 * s(y) + 40.0 * s(y / 3.0)) * 2.0) / 3.0;
+  dLat += ((160.0 * s(y / 12.0) + 320 * s(y / 30.0)) * 2.0) / 3.0;
+  let dLon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+  dLon += ((20.0 * s(6.0 * x) + 20.0 * s(2.0 * x)) * 2.0) / 3.0;
+  dLon += ((20.0 * s(x) + 40.0 * s(x / 3.0)) * 2.0) / 3.0;
+  dLon += ((150.0 * s(x / 12.0) + 300.0 * s(x / 30.0)) * 2.0) / 3.0;
+  const radLat = (lat / 180.0) * Math.PI;
+  let magic = Math.sin(radLat);
+  magic = 1 - ee * magic * magic;
+  const sqrtMagic = Math.sqrt(magic);
+  dLat = (dLat * 180.0) / (((a * (1 - ee)) / (magic * sqrtMagic)) * Math.PI);
+  dLon = (dLon * 180.0) / ((a / sqrtMagic) * Math.cos(radLat) * Math.PI);
+  return { lat: lat + dLat, lon: lon + dLon };
 }

@@ -1,9 +1,11 @@
-// pages/common.js — pieces several pages draw the same way: state badges, the responsible-people
-// list with tel: links, the timeline, the live-connection banner, and the incident store that
-// merges list loads with SSE events (newest copy wins).
+// pages/common.js — pieces several pages draw the same way: state badges, incident kind labels
+// (一键报警 / 紧急求助 / 无声求助 …) and the DC-09 event text, the responsible-people list with tel:
+// links, the timeline, the live-connection banner, the incident store that merges list loads with
+// SSE events (newest copy wins), and the device side: the signal/health store, signal rows and
+// device-health lines.
 
-import { h, stamp, clock, isNewer } from '../util.js';
-import { t } from '../i18n.js';
+import { h, stamp, clock, isNewer, safeUrl } from '../util.js';
+import { t, getLang } from '../i18n.js';
 
 export function badge(state) {
   return h('span', { class: `badge st-${state}`, 'data-testid': 'state-badge', 'data-state': state }, t(`state.${state}`));
@@ -27,18 +29,168 @@ function entryText(e) {
   const d = e.data || {};
   if (e.kind === 'dispatched') s += `${t('colon')}${[d.unit, d.officer_name].filter(Boolean).join(' / ')}`;
   if (e.kind === 'resolved' && d.disposition) s += `${t('colon')}${t(`disp.${d.disposition}`)}`;
-  if (e.kind === 'raised' && d.silent) s += `（${t('queue.silent')}）`;
+  if ((e.kind === 'raised' || e.kind === 'joined') && d.details) s += `${t('colon')}${eventLabel(d.details, d.kind)}`;
+  if ((e.kind === 'raised' || e.kind === 'joined') && d.silent) s += paren(t('queue.silent'));
   return s;
 }
 
 export function timeline(entries) {
   return h('ol', { class: 'timeline', 'data-testid': 'timeline' },
-    (entries || []).map((e) => h('li', { class: `tl-${e.kind}`, 'data-kind': e.kind },
-      h('time', { datetime: e.at, title: e.at }, stamp(e.at)),
-      h('div', { class: 'tl-body' },
-        h('div', { class: 'tl-what' }, entryText(e)),
-        h('div', { class: 'tl-who muted' }, e.actor?.name === 'system' ? '' : (e.actor?.name || '')),
-        e.note && h('div', { class: 'tl-note' }, e.note)))));
+    (entries || []).map((e) => {
+      const det = (e.kind === 'raised' || e.kind === 'joined') ? e.data?.details : null;
+      const link = det && safeUrl(det.verify_url);
+      return h('li', { class: `tl-${e.kind}`, 'data-kind': e.kind },
+        h('time', { datetime: e.at, title: e.at }, stamp(e.at)),
+        h('div', { class: 'tl-body' },
+          h('div', { class: 'tl-what' }, entryText(e)),
+          h('div', { class: 'tl-who muted' }, e.actor?.name === 'system' ? '' : (e.actor?.name || ''),
+            det?.zone != null ? ` · ${t('dc.zone.v', { z: pad3(det.zone) })}` : '',
+            det?.encrypted ? ` · ${t('dc.encrypted')}` : ''),
+          link ? h('a', { href: link, target: '_blank', rel: 'noopener noreferrer', class: 'tl-link' }, t('dc.verify.open'), ' ↗') : null,
+          e.note && h('div', { class: 'tl-note' }, e.note)));
+    }));
+}
+
+// ---- incident kinds and DC-09 events ------------------------------------------------------
+
+const KINDS = ['panic', 'silent_panic', 'hold_up', 'duress', 'fire', 'medical', 'burglary', 'tamper', 'unknown'];
+
+/** The i18n key suffix for an incident's kind: a web press is 一键报警, a panel's panic 紧急求助. */
+export function kindKey(inc) {
+  if (!inc) return 'web';
+  if ((inc.kind || 'panic') === 'panic' && (inc.source || 'web') === 'web') return 'web';
+  return KINDS.includes(inc.kind) ? inc.kind : 'unknown';
+}
+
+export function kindLabel(inc) {
+  const k = kindKey(inc);
+  const code = k === 'unknown' ? inc.details?.code : null;
+  return code ? `${t('ikind.unknown')} ${code}` : t(`ikind.${k}`);
+}
+
+/** The kind as a small coloured label: data-testid="kind", data-kind = the API kind. */
+export function kindChip(inc, extra = '') {
+  const k = kindKey(inc);
+  return h('span', { class: `kind-chip k-${k}${extra ? ` ${extra}` : ''}`, 'data-testid': 'kind', 'data-kind': inc?.kind || 'panic' }, kindLabel(inc));
+}
+
+/** "（…）" in Chinese, " (…)" in English. */
+export function paren(s) {
+  return getLang() === 'en' ? ` (${s})` : `（${s}）`;
+}
+
+export function pad3(n) {
+  return typeof n === 'number' ? String(n).padStart(3, '0') : String(n);
+}
+
+/** "紧急求助（SIA PA）", "无声求助（CID 1122）", "未识别事件（SIA XZ）". */
+export function eventLabel(d, kind) {
+  if (!d) return '';
+  const en = getLang() === 'en';
+  const text = kind === 'unknown' || (!d.text_zh && !d.text_en)
+    ? t('ikind.unknown')
+    : (en ? d.text_en || d.text_zh : d.text_zh || d.text_en);
+  const proto = d.protocol === 'ADM-CID' ? 'CID' : d.protocol === 'SIA-DCS' ? 'SIA' : (d.protocol || '');
+  const code = [proto, d.code].filter(Boolean).join(' ');
+  const q = d.qualifier === 'restore' ? t('dc.qualifier.restore') : d.qualifier === 'status' ? t('dc.qualifier.status') : '';
+  return `${text}${q}${code ? paren(code) : ''}`;
+}
+
+export function sourceLabel(inc) {
+  const s = inc?.source || 'web';
+  return s === 'web' || s === 'dc09' ? t(`src.${s}`) : `${t('src.other')} ${s}`;
+}
+
+// ---- devices: signals and health ----------------------------------------------------------
+
+/** School and alarm-point names by id, from `me.schools`. */
+export function places(schools) {
+  const school = new Map();
+  const point = new Map();
+  for (const s of schools || []) {
+    school.set(s.id, s.name);
+    for (const p of s.alarm_points || []) point.set(p.id, p.name);
+  }
+  return {
+    school: (id) => (id == null ? null : school.get(id) || `#${id}`),
+    point: (id) => (id == null ? null : point.get(id) || null),
+  };
+}
+
+const devKey = (d) => `${d.source}:${d.device}`;
+
+/** Recent signals (by id, newest first) and the health of each device. */
+export class DeviceStore {
+  constructor(limit = 200) { this.limit = limit; this.signals = new Map(); this.health = new Map(); }
+  loadSignals(list) {
+    const next = new Map(list.map((s) => [s.id, s]));
+    const top = list.reduce((m, s) => Math.max(m, s.id), 0);
+    for (const [id, s] of this.signals) if (id > top) next.set(id, s); // arrived during the load
+    this.signals = next;
+  }
+  /** True when the signal is new. */
+  putSignal(s) {
+    if (this.signals.has(s.id)) return false;
+    this.signals.set(s.id, s);
+    if (this.signals.size > this.limit * 1.5) {
+      const keep = this.signalList().slice(0, this.limit);
+      this.signals = new Map(keep.map((x) => [x.id, x]));
+    }
+    return true;
+  }
+  signalList() { return [...this.signals.values()].sort((a, b) => b.id - a.id); }
+  loadHealth(list) {
+    const next = new Map(list.map((d) => [devKey(d), d]));
+    this.health = next;
+  }
+  /** True when it changed anything. */
+  putHealth(d) {
+    const prev = this.health.get(devKey(d));
+    if (prev && new Date(prev.updated_at) > new Date(d.updated_at)) return false;
+    this.health.set(devKey(d), d);
+    return true;
+  }
+  devices() { return [...this.health.values()].sort((a, b) => (a.school_id ?? 0) - (b.school_id ?? 0) || String(a.device).localeCompare(String(b.device))); }
+  problems() { return this.devices().filter((d) => d.state !== 'ok').sort((a, b) => (a.state === 'comm_failure' ? 0 : 1) - (b.state === 'comm_failure' ? 0 : 1)); }
+  ofSchool(id) { return this.devices().filter((d) => d.school_id === id); }
+}
+
+export function healthPill(state) {
+  return h('span', { class: `hpill h-${state}`, 'data-testid': 'health-state', 'data-state': state }, t(`dev.state.${state}`));
+}
+
+function deviceName(d) {
+  return d.source === 'dc09' ? t('dc.account.v', { a: d.device }) : `${d.source} ${d.device}`;
+}
+
+/** One device's health: pill, school/point, account, detail, last heard. */
+export function deviceLine(d, where, { school = true } = {}) {
+  const loc = [school ? where.school(d.school_id) : null, where.point(d.alarm_point_id), deviceName(d)].filter(Boolean).join(' · ');
+  return h('div', { class: `dev h-${d.state}`, 'data-testid': 'device', 'data-device': d.device, 'data-state': d.state, 'data-school-id': d.school_id ?? '' },
+    h('div', { class: 'dev-top' }, healthPill(d.state), h('strong', { class: 'dev-where' }, loc)),
+    h('div', { class: 'dev-sub' },
+      d.detail ? h('span', { class: 'dev-detail' }, d.detail) : null,
+      h('span', { class: 'dev-seen muted', title: d.last_seen }, t('dev.lastseen', { t: stamp(d.last_seen) }))));
+}
+
+/** One signal: severity, kind, time, where (school · point · account, or unregistered) and summary. */
+export function signalItem(s, where) {
+  const d = s.data || {};
+  const en = getLang() === 'en';
+  const known = t(`sig.kind.${s.kind}`);
+  const kind = known === `sig.kind.${s.kind}` ? s.kind : known;
+  const school = where.school(s.school_id);
+  const loc = school
+    ? [school, where.point(s.alarm_point_id), deviceName(s)].filter(Boolean).join(' · ')
+    : [t('sig.unregistered'), deviceName(s), d.peer].filter(Boolean).join(' · ');
+  const sum = en ? [d.text_en && d.text_en !== kind ? d.text_en : null, d.zone != null ? t('dc.zone.v', { z: pad3(d.zone) }) : null].filter(Boolean).join(' · ') : s.summary;
+  return h('li', { class: `sig sev-${s.severity}`, 'data-testid': 'signal-item', 'data-kind': s.kind, 'data-severity': s.severity, 'data-signal-id': s.id, 'data-school-id': s.school_id ?? '' },
+    h('div', { class: 'sig-top' },
+      h('span', { class: 'sig-sev' }, t(`sig.sev.${s.severity}`)),
+      h('strong', { class: 'sig-kind' }, kind),
+      h('time', { class: 'sig-time', datetime: s.at, title: s.at }, stamp(s.at))),
+    h('div', { class: 'sig-where' }, loc),
+    sum ? h('div', { class: 'sig-sum' }, sum) : null);
 }
 
 /** The "connection lost" banner, added to / removed from `banners`. */

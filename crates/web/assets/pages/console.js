@@ -1,14 +1,20 @@
 // pages/console.js — 接处警台, the police alarm-centre console (police_operator, police_supervisor):
 // the start-shift step that unlocks sound, the sound/connection warning banners, the live queue
-// (priority, then age; unclaimed ones red and deepening with age, with a repeating siren), and the
-// incident card with the school, coordinates, mini-map, people, timeline and the state's actions.
+// (priority, then age; unclaimed ones red and deepening with age, with a repeating siren), the
+// device-signal panel (recent signals by severity, an unread-alert count with a chime instead of
+// the siren, and devices in trouble or out of contact against their school), and the incident card
+// with the kind, the alarm panel's event (DC-09), the school, coordinates, mini-map, people,
+// timeline and the state's actions.
 
 import * as api from '../api.js';
 import * as sound from '../sound.js';
-import { h, svg, fill, ageSecs, clock, stamp, everySecond, queueOrder, amapLink } from '../util.js';
+import { h, svg, fill, ageSecs, clock, stamp, everySecond, queueOrder, amapLink, amapPointLink, safeUrl, num } from '../util.js';
 import { t, dur, errText } from '../i18n.js';
 import { miniMap } from '../map.js';
-import { badge, peopleList, timeline, telLink, connBanner, IncidentStore } from './common.js';
+import {
+  badge, peopleList, timeline, telLink, connBanner, IncidentStore, kindChip, eventLabel, sourceLabel,
+  DeviceStore, places, signalItem, deviceLine, pad3,
+} from './common.js';
 
 const DISPOSITIONS = ['genuine', 'false_alarm', 'test', 'malicious', 'other'];
 
@@ -16,7 +22,12 @@ export function mount(root, { me, banners }) {
   const settings = me.settings || {};
   const escalateAfter = settings.escalate_after_secs || 30;
   const store = new IncidentStore();
+  const devices = new DeviceStore();
+  const where = places(me.schools);
+  const seenKey = `xiaoan.signals.seen.${me.user.id}`;
   const st = {
+    sigSeen: (() => { try { return Number(localStorage.getItem(seenKey)) || 0; } catch { return 0; } })(),
+    sigOpen: true,
     onShift: false,
     selected: null, // incident id
     detail: null, // GET /incidents/{id} answer for `selected`
@@ -39,7 +50,12 @@ export function mount(root, { me, banners }) {
   const queue = h('aside', { class: 'queue-pane', 'data-testid': 'queue', 'data-alerting': 'false' },
     h('header', { class: 'pane-head' }, qTitle, qCounts, connDot), qList);
   const card = h('section', { class: 'card-pane', 'data-testid': 'card', tabindex: '-1' });
-  const view = h('div', { class: 'console' }, shiftPanel, h('div', { class: 'console-grid' }, queue, card));
+  const sigHead = h('header', { class: 'pane-head sig-head' });
+  const sigProblems = h('div', { class: 'sig-problems', 'data-testid': 'device-problems' });
+  const sigList = h('ol', { class: 'sig-list', 'data-testid': 'signal-list' });
+  const sigBody = h('div', { class: 'sig-body' }, sigProblems, sigList);
+  const sigPane = h('aside', { class: 'sig-pane', 'data-testid': 'signals', 'data-unread': '0' }, sigHead, sigBody);
+  const view = h('div', { class: 'console' }, shiftPanel, h('div', { class: 'console-grid' }, queue, sigPane, card));
   fill(root, view);
 
   // ---- shift and sound ------------------------------------------------------------------
@@ -88,9 +104,12 @@ export function mount(root, { me, banners }) {
     if (inc.press_count > 1) flags.push(h('span', { class: 'flag' }, t('queue.press', { n: inc.press_count })));
     if (inc.silent) flags.push(h('span', { class: 'flag flag-silent' }, t('queue.silent')));
     if (inc.accidental_reported_at) flags.push(h('span', { class: 'flag flag-acc' }, t('queue.accidental')));
+    if (inc.source === 'dc09' && inc.details?.account) flags.push(h('span', { class: 'flag flag-dc' }, `DC-09 ${inc.details.account}`));
+    if (devices.ofSchool(inc.school?.id).some((d) => d.state === 'comm_failure')) flags.push(h('span', { class: 'flag flag-comm', 'data-testid': 'queue-comm' }, t('dev.state.comm_failure')));
     return [
       h('div', { class: 'q-top' },
         badge(inc.state),
+        kindChip(inc),
         h('span', { class: 'q-id' }, `#${inc.id}`),
         h('span', { class: 'q-age', 'data-age-of': inc.received_at || inc.raised_at }, t('age', { t: dur(ageSecs(inc.received_at || inc.raised_at)) }))),
       h('div', { class: 'q-school', 'data-testid': 'queue-school' }, inc.school?.name || ''),
@@ -152,6 +171,71 @@ export function mount(root, { me, banners }) {
     document.title = `${any ? `【${t('state.received')}】` : ''}${t('page.console')} · ${t('app.name')}`;
   }
 
+  // ---- device signals -------------------------------------------------------------------
+  function unreadAlerts() {
+    return devices.signalList().filter((x) => x.severity === 'alert' && x.id > st.sigSeen).length;
+  }
+
+  function markRead() {
+    st.sigSeen = devices.signalList().reduce((m, x) => Math.max(m, x.id), st.sigSeen);
+    try { localStorage.setItem(seenKey, String(st.sigSeen)); } catch { /* ignore */ }
+    renderSignals();
+  }
+
+  function renderSignals() {
+    const list = devices.signalList().slice(0, 100);
+    const unread = unreadAlerts();
+    const problems = devices.problems();
+    const comm = problems.filter((x) => x.state === 'comm_failure').length;
+    sigPane.dataset.unread = String(unread);
+    sigPane.dataset.comm = String(comm);
+    sigPane.classList.toggle('collapsed', !st.sigOpen);
+    fill(sigHead,
+      h('button', { type: 'button', class: 'sig-toggle', 'aria-expanded': String(st.sigOpen), 'data-testid': 'signals-toggle', onclick: () => { st.sigOpen = !st.sigOpen; renderSignals(); } },
+        h('span', { class: 'sig-caret', 'aria-hidden': 'true' }, st.sigOpen ? '▾' : '▸'),
+        h('h2', null, t('sig.title'))),
+      unread ? h('span', { class: 'sig-badge', 'data-testid': 'signals-badge', title: t('sig.unread', { n: unread }), 'aria-label': t('sig.unread', { n: unread }) }, String(unread)) : null,
+      problems.length ? h('span', { class: `sig-prob${comm ? ' comm' : ''}`, 'data-testid': 'signals-problems' }, `${t('sig.problems')} ${problems.length}`) : null,
+      unread ? h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'data-testid': 'signals-markread', onclick: markRead }, t('sig.markread')) : null);
+    fill(sigProblems, problems.map((x) => deviceLine(x, where)));
+    sigProblems.hidden = !problems.length;
+    fill(sigList, list.length
+      ? list.map((x) => {
+        const li = signalItem(x, where);
+        if (x.severity === 'alert' && x.id > st.sigSeen) li.classList.add('unread');
+        return li;
+      })
+      : h('li', { class: 'sig-empty muted', 'data-testid': 'signals-empty' }, t('sig.empty')));
+  }
+
+  async function loadDevices() {
+    try {
+      const [sigs, health] = await Promise.all([api.signals(200), api.deviceHealth()]);
+      devices.loadSignals(sigs);
+      devices.loadHealth(health);
+      document.body.dataset.devicesLoaded = 'true';
+    } catch (e) {
+      console.warn('device load failed', e);
+    }
+    renderSignals();
+    renderQueue();
+    if (parts) renderCard();
+  }
+
+  function onDevice(ev) {
+    if (ev.type === 'signal') {
+      if (!devices.putSignal(ev.signal)) return;
+      if (ev.signal.severity === 'alert' && sound.state() === 'on' && !queueList().some((i) => i.state === 'received')) sound.chime();
+      renderSignals();
+    } else if (ev.type === 'device_health') {
+      if (!devices.putHealth(ev.health)) return;
+      renderSignals();
+      renderQueue();
+      const inc = currentIncident();
+      if (inc && inc.school?.id === ev.health.school_id) renderCard();
+    }
+  }
+
   // ---- card -----------------------------------------------------------------------------
   async function select(id) {
     if (st.selected !== id) {
@@ -200,8 +284,12 @@ export function mount(root, { me, banners }) {
     const region = s.police_region;
     const allSchools = [...(me.schools || [])];
     if (s.id && !allSchools.some((x) => x.id === s.id)) allSchools.push(s);
+    const d = inc.details || null;
+    const pos = d ? position(d) : null;
+    const devs = devices.ofSchool(s.id);
     return h('div', { class: 'card-info' },
       h('dl', { class: 'facts' },
+        fact(t('dc.source'), h('span', { 'data-testid': 'card-source', 'data-source': inc.source || 'web' }, sourceLabel(inc))),
         fact(t('card.point'), h('strong', { 'data-testid': 'card-point' }, inc.alarm_point?.name || '—')),
         fact(t('card.location'), inc.alarm_point?.location || '—'),
         fact(t('card.raisedat'), `${stamp(inc.raised_at)}`),
@@ -209,6 +297,7 @@ export function mount(root, { me, banners }) {
         fact(t('card.presses'), h('span', { 'data-testid': 'card-presses' }, String(inc.press_count ?? 1))),
         fact(t('card.silent'), h('span', { 'data-testid': 'card-silent', class: inc.silent ? 'warn-text' : '' }, inc.silent ? t('card.silent.yes') : t('card.silent.no')))),
       inc.accidental_reported_at ? h('div', { class: 'notice notice-acc', 'data-testid': 'card-accidental' }, t('card.accidental', { t: stamp(inc.accidental_reported_at) })) : null,
+      d ? panelBox(inc, d, pos) : null,
       h('h3', null, t('card.people')),
       inc.people ? peopleList(inc.people) : h('p', { class: 'muted' }, t('loading')),
       h('h3', null, t('card.school')),
@@ -219,11 +308,49 @@ export function mount(root, { me, banners }) {
             h('span', null, `${t('card.wgs')} ${fmtCoord(s.lat)}, ${fmtCoord(s.lon)}`),
             h('span', null, `${t('card.gcj')} ${fmtCoord(g.lat)}, ${fmtCoord(g.lon)}`))),
         fact(t('card.profile'), [t(`kind.${s.kind}`), t('card.pupils', { n: s.pupils ?? '—' }), s.boarders ? t('card.boarders', { n: s.boarders }) : null].filter(Boolean).join(' · ')),
-        region ? fact(t('card.police'), h('div', null, region.name), region.phone ? h('div', { class: 'duty' }, `${t('card.duty')} `, telLink(region.phone)) : null) : null),
+        region ? fact(t('card.police'), h('div', null, region.name), region.phone ? h('div', { class: 'duty' }, `${t('card.duty')} `, telLink(region.phone)) : null) : null,
+        devs.length ? fact(t('dev.title'), h('div', { class: 'card-devs', 'data-testid': 'card-devices' }, devs.map((x) => deviceLine(x, where, { school: false })))) : null),
       h('div', { class: 'map-box' },
         h('div', { class: 'map-head' }, h('h3', null, t('card.map')),
           h('a', { href: amapLink(s), target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'amap-link' }, t('card.map.open'), ' ↗')),
-        miniMap(allSchools, s.id)));
+        miniMap(allSchools, s.id, { marks: pos ? [{ ...pos, label: t('dc.map.mark') }] : [] })));
+  }
+
+  /** WGS-84 position reported by the panel (xdata X/Y), when both are numbers. */
+  function position(d) {
+    const lat = num(d.lat), lon = num(d.lon);
+    return lat != null && lon != null && Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? { lat, lon } : null;
+  }
+
+  /** The alarm panel's own account of the alarm (DC-09 details). */
+  function panelBox(inc, d, pos) {
+    const unknown = inc.kind === 'unknown';
+    const zoneUser = [
+      d.zone != null ? t('dc.zone.v', { z: pad3(d.zone) }) : null,
+      d.user != null ? t('dc.user.v', { u: d.user }) : null,
+      d.area != null ? t('dc.area.v', { a: d.area }) : null,
+    ].filter(Boolean).join(' · ');
+    const link = safeUrl(d.verify_url);
+    const rawBits = [d.raw, d.mac ? `MAC ${d.mac}` : null, d.peer ? `← ${d.peer}` : null].filter(Boolean).join('  ');
+    return h('section', { class: `dc-box${unknown ? ' dc-unknown' : ''}`, 'data-testid': 'card-dc09' },
+      h('h3', null, t('dc.title')),
+      unknown ? h('div', { class: 'dc-code', 'data-testid': 'card-unknown-code' }, `${t('dc.unknown')}${t('colon')}`, h('strong', null, d.code || '?')) : null,
+      h('dl', { class: 'facts' },
+        fact(t('dc.event'), h('strong', { class: 'dc-event', 'data-testid': 'card-event' }, eventLabel(d, inc.kind))),
+        fact(t('dc.account'), h('span', { 'data-testid': 'card-account' }, h('strong', null, d.account || '—'),
+          h('span', { class: 'muted small' }, ` · ${t('dc.line', { r: d.receiver ?? '—', l: d.line ?? '—', s: d.sequence != null ? String(d.sequence).padStart(4, '0') : '—' })}`))),
+        zoneUser ? fact(t('dc.zone'), h('span', { 'data-testid': 'card-zone' }, zoneUser)) : null,
+        fact(t('dc.transport'), h('span', { 'data-testid': 'card-encrypted', 'data-encrypted': String(!!d.encrypted), class: d.encrypted ? 'enc-yes' : 'enc-no' },
+          `${d.protocol || ''} · `, d.encrypted ? `🔒 ${t('dc.encrypted')}` : t('dc.plain'))),
+        pos ? fact(t('dc.position'), h('span', { class: 'coords', 'data-testid': 'card-position' },
+          h('span', null, `${t('card.wgs')} ${pos.lat.toFixed(6)}, ${pos.lon.toFixed(6)}`),
+          h('a', { href: amapPointLink(pos.lat, pos.lon, `${inc.school?.name || ''} ${t('dc.map.mark')}`), target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'position-link' }, t('dc.position.open'), ' ↗'))) : null,
+        !pos && (d.lat != null || d.lon != null) ? fact(t('dc.position'), h('span', { 'data-testid': 'card-position' }, [d.lat, d.lon].filter((v) => v != null).join(', '))) : null,
+        d.verify_url ? fact(t('dc.verify'), link
+          ? h('a', { href: link, target: '_blank', rel: 'noopener noreferrer', class: 'verify-link', 'data-testid': 'card-verify' }, '▶ ', t('dc.verify.open'), ' ↗')
+          : h('span', { class: 'muted', 'data-testid': 'card-verify-text' }, String(d.verify_url))) : null,
+        d.text ? fact(t('dc.text'), h('span', { 'data-testid': 'card-text' }, d.text)) : null),
+      rawBits ? h('div', { class: 'dc-raw', 'data-testid': 'card-raw' }, `${t('dc.raw')}${t('colon')}`, h('code', null, rawBits)) : null);
   }
 
   let parts = null; // the card's persistent containers for the selected incident
@@ -261,6 +388,7 @@ export function mount(root, { me, banners }) {
     fill(parts.head,
       h('div', { class: 'card-title' },
         h('h2', { 'data-testid': 'card-school' }, inc.school?.name || ''),
+        kindChip(inc, 'kind-big'),
         badge(inc.state),
         h('span', { class: 'card-id' }, t('card.title', { id: inc.id })),
         h('span', { class: 'card-age', 'data-card-age': inc.received_at || inc.raised_at }, t('age', { t: dur(ageSecs(inc.received_at || inc.raised_at)) }))),
@@ -429,7 +557,8 @@ export function mount(root, { me, banners }) {
 
   const live = new api.Live({
     onEvent,
-    onOpen: loadQueue,
+    onDevice,
+    onOpen: () => { loadQueue(); loadDevices(); },
     onState: (s) => {
       st.live = s;
       conn.show(s === 'down');
@@ -446,6 +575,7 @@ export function mount(root, { me, banners }) {
     connDot.textContent = st.live === 'open' ? t('conn.live') : t('conn.down');
     conn.relabel();
     renderShift();
+    renderSignals();
     for (const el of items.values()) el.remove();
     items.clear();
     parts = null;

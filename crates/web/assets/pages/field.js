@@ -1,11 +1,12 @@
 // pages/field.js — 出警任务, the field officer's phone page (police_officer): the incidents
-// dispatched to me with school, address, alarm point, navigation link and contacts, and a big
+// dispatched to me with kind, school, address, alarm point, the alarm panel's event and reported
+// position (DC-09), navigation link and contacts, and a big
 // 到达现场 button; kept live from the event stream.
 
 import * as api from '../api.js';
-import { h, fill, ageSecs, clock, stamp, everySecond, queueOrder, amapLink } from '../util.js';
+import { h, fill, ageSecs, clock, stamp, everySecond, queueOrder, amapLink, amapPointLink, safeUrl, num } from '../util.js';
 import { t, dur, errText } from '../i18n.js';
-import { badge, peopleList, telLink, connBanner, IncidentStore, dispatchSummary } from './common.js';
+import { badge, peopleList, telLink, connBanner, IncidentStore, dispatchSummary, kindChip, eventLabel } from './common.js';
 
 const OPEN = ['received', 'claimed', 'dispatched', 'on_scene'];
 
@@ -50,12 +51,19 @@ export function mount(root, { me, banners }) {
     const s = inc.school || {};
     const ap = inc.alarm_point || {};
     const region = s.police_region;
+    const d = inc.details || null;
+    const lat = num(d?.lat), lon = num(d?.lon);
+    const link = safeUrl(d?.verify_url);
     return h('article', { class: `field-item st-${inc.state}`, 'data-testid': 'field-item', 'data-incident-id': inc.id, 'data-state': inc.state },
       h('header', null,
         h('h2', null, s.name || ''),
+        kindChip(inc),
         badge(inc.state)),
       h('p', { class: 'fi-point' }, h('strong', null, `${t('card.point')}${t('colon')}${ap.name || ''}`), ap.location ? ` · ${ap.location}` : ''),
       h('p', null, `${t('card.address')}${t('colon')}${s.address || ''}`, ' ', h('a', { href: amapLink(s), target: '_blank', rel: 'noopener noreferrer', class: 'nav-link' }, t('field.nav'), ' ↗')),
+      d ? h('p', { class: 'fi-dc', 'data-testid': 'field-dc09' }, `${t('src.dc09')}${t('colon')}${eventLabel(d, inc.kind)} · ${t('dc.account.v', { a: d.account })}`,
+        lat != null && lon != null ? [' · ', h('a', { href: amapPointLink(lat, lon, t('dc.map.mark')), target: '_blank', rel: 'noopener noreferrer', class: 'nav-link' }, t('dc.map.mark'), ' ↗')] : null,
+        link ? [' · ', h('a', { href: link, target: '_blank', rel: 'noopener noreferrer' }, t('dc.verify.open'), ' ↗')] : null) : null,
       h('p', { class: 'muted' }, `${t('card.raisedat')} ${stamp(inc.raised_at)} · `, h('span', { 'data-age-of': inc.raised_at }, t('age', { t: dur(ageSecs(inc.raised_at)) })), inc.silent ? ` · ${t('queue.silent')}` : ''),
       inc.dispatches?.length ? h('p', null, `${t('field.unit')}${t('colon')}${dispatchSummary(inc)}`) : null,
       inc.accidental_reported_at ? h('p', { class: 'notice notice-acc' }, t('card.accidental', { t: clock(inc.accidental_reported_at) })) : null,

@@ -2,12 +2,14 @@
 // button that raises an alarm only after a deliberate ~2 s press-and-hold (mouse, touch or
 // Space/Enter), the audible/silent choice, the alarm point, the alarm POST retried with the same
 // Idempotency-Key until it is stored, the live status of the alarm (公安已接警 → … → 已结案), the
-// "call 110" prompt when nobody claims it in time, the accidental-press report and recent incidents.
+// "call 110" prompt when nobody claims it in time, the accidental-press report, recent incidents
+// (web presses and the school's alarm panels alike, with their kind), and the school's alarm
+// devices: each panel account's health (正常 / 告警 / 通信中断) and its recent signals.
 
 import * as api from '../api.js';
 import { h, svg, fill, ageSecs, clock, stamp, everySecond, freshKey, sleep, queueOrder } from '../util.js';
 import { t, dur, errText } from '../i18n.js';
-import { badge, connBanner, IncidentStore } from './common.js';
+import { badge, connBanner, IncidentStore, kindChip, DeviceStore, places, signalItem, deviceLine } from './common.js';
 
 const HOLD_MS = 2000;
 const STEPS = ['received', 'claimed', 'dispatched', 'on_scene', 'resolved', 'closed'];
@@ -20,7 +22,10 @@ export function mount(root, { me, banners }) {
   const call110After = me.settings?.call_110_after_secs ?? 60;
   const trackKey = `xiaoan.tracked.${me.user.id}`;
   const store = new IncidentStore();
+  const devices = new DeviceStore(50);
+  const where = places(schools);
   const st = {
+    devLoaded: false,
     silent: false,
     pointId: me.user.post_alarm_point_id ?? firstPoint(schools)?.id ?? null,
     tracked: null, // incident id shown in the status view
@@ -47,8 +52,10 @@ export function mount(root, { me, banners }) {
   const options = h('div', { class: 'press-options' });
   const recent = h('section', { class: 'recent', 'data-testid': 'school-recent' });
   const schoolHead = h('div', { class: 'school-head' });
-  const pressCard = h('section', { class: 'press-card' }, schoolHead, help, h('div', { class: 'big-wrap' }, button), pressMsg, options);
-  fill(root, h('div', { class: 'school-page' }, status, pressCard, recent));
+  const devAlert = h('div', { class: 'dev-alert', role: 'alert', 'data-testid': 'device-comm-alert', hidden: true });
+  const devSection = h('section', { class: 'recent devices', 'data-testid': 'school-devices' });
+  const pressCard = h('section', { class: 'press-card' }, schoolHead, devAlert, help, h('div', { class: 'big-wrap' }, button), pressMsg, options);
+  fill(root, h('div', { class: 'school-page' }, status, pressCard, recent, devSection));
 
   // ---- press and hold -------------------------------------------------------------------
   let holdTimer = null;
@@ -191,7 +198,7 @@ export function mount(root, { me, banners }) {
         h('div', null,
           h('h2', { class: 'status-title', 'data-testid': 'status-title' }, t(`school.status.${inc.state}`)),
           h('p', { class: 'status-sub', 'data-testid': 'status-sub' }, subText(inc)),
-          h('p', { class: 'status-meta muted' }, `#${inc.id} · ${inc.school?.name || ''} · ${inc.alarm_point?.name || ''} · ${stamp(inc.raised_at)}`, inc.silent ? ` · ${t('school.silent')}` : '', h('span', { class: 'status-age', 'data-age-of': inc.raised_at }, ` · ${t('age', { t: dur(ageSecs(inc.raised_at)) })}`)))),
+          h('p', { class: 'status-meta muted' }, kindChip(inc), ` #${inc.id} · ${inc.school?.name || ''} · ${inc.alarm_point?.name || ''} · ${stamp(inc.raised_at)}`, inc.silent ? ` · ${t('school.silent')}` : '', h('span', { class: 'status-age', 'data-age-of': inc.raised_at }, ` · ${t('age', { t: dur(ageSecs(inc.raised_at)) })}`)))),
       st.joined ? h('p', { class: 'notice' }, t('school.joined')) : null,
       h('div', { class: 'call110', 'data-testid': 'call-110', hidden: !need110 },
         h('div', null, h('strong', null, t('school.call110')), h('p', null, t('school.call110.sub', { t: dur(ageSecs(inc.raised_at)) }))),
@@ -293,9 +300,41 @@ export function mount(root, { me, banners }) {
             onclick: () => { track(inc.id); st.joined = false; renderStatus(); renderRecent(); status.scrollIntoView({ behavior: 'smooth' }); },
           },
           badge(inc.state),
+          kindChip(inc),
           h('span', { class: 'ri-main' }, `${inc.alarm_point?.name || ''}`, h('span', { class: 'muted' }, ` · ${inc.school?.name || ''}`)),
           h('span', { class: 'ri-time muted' }, stamp(inc.raised_at))))))
         : h('p', { class: 'muted', 'data-testid': 'recent-empty' }, st.loaded ? t('school.recent.empty') : t('loading')));
+  }
+
+  // ---- alarm devices --------------------------------------------------------------------
+  function renderDevices() {
+    const devs = devices.devices();
+    const sigs = devices.signalList().slice(0, 20);
+    const down = devs.filter((d) => d.state === 'comm_failure');
+    devAlert.hidden = !down.length;
+    fill(devAlert, down.length ? [h('span', { 'aria-hidden': 'true' }, '⚠'), h('span', null, t('dev.banner', { what: down.map((d) => [where.point(d.alarm_point_id), t('dc.account.v', { a: d.device })].filter(Boolean).join(' ')).join('、') }))] : []);
+    devSection.hidden = !devs.length && !sigs.length;
+    fill(devSection,
+      h('h2', null, t('dev.title')),
+      devs.length
+        ? h('div', { class: 'dev-list', 'data-testid': 'device-list' }, devs.map((d) => deviceLine(d, where, { school: schools.length > 1 })))
+        : h('p', { class: 'muted' }, st.devLoaded ? t('dev.none') : t('loading')),
+      h('h3', null, t('dev.signals')),
+      sigs.length
+        ? h('ol', { class: 'sig-list', 'data-testid': 'signal-list' }, sigs.map((x) => signalItem(x, where)))
+        : h('p', { class: 'muted', 'data-testid': 'signals-empty' }, t('sig.empty')));
+  }
+
+  async function loadDevices() {
+    try {
+      const [sigs, health] = await Promise.all([api.signals(50), api.deviceHealth()]);
+      devices.loadSignals(sigs);
+      devices.loadHealth(health);
+      st.devLoaded = true;
+    } catch (e) {
+      console.warn('device load failed', e);
+    }
+    renderDevices();
   }
 
   // ---- data -----------------------------------------------------------------------------
@@ -325,7 +364,11 @@ export function mount(root, { me, banners }) {
     onEvent: (ev) => {
       if (store.put(ev.incident)) { renderStatus(); renderRecent(); }
     },
-    onOpen: load,
+    onDevice: (ev) => {
+      const changed = ev.type === 'signal' ? devices.putSignal(ev.signal) : devices.putHealth(ev.health);
+      if (changed) renderDevices();
+    },
+    onOpen: () => { load(); loadDevices(); },
     onState: (s) => { conn.show(s === 'down'); document.body.dataset.live = s; },
   });
 
@@ -346,6 +389,7 @@ export function mount(root, { me, banners }) {
     renderOptions();
     renderStatus();
     renderRecent();
+    renderDevices();
   }
   relabel();
 

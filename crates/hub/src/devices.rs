@@ -41,11 +41,14 @@ const FLUSH_EVERY: Duration = Duration::seconds(30);
 impl Hub {
     /// Stores a signal durably and publishes it.
     pub async fn record_signal(&self, signal: Signal) -> Result<Signal, StoreError> {
-        let stored = self
-            .store
-            .record_signals(std::slice::from_ref(&signal))
-            .await?;
-        let stored = stored.into_iter().next().unwrap_or(signal);
+        // Through the signal writer, so concurrent signals share one commit (one fsync).
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let gone = || StoreError::Unavailable("the signal writer has stopped".into());
+        self.signals
+            .send(crate::writer::SignalJob { signal, reply })
+            .await
+            .map_err(|_| gone())?;
+        let stored = answer.await.map_err(|_| gone())??;
         self.publish_device(DeviceNews::Signal(stored.clone()));
         Ok(stored)
     }

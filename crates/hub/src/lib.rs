@@ -58,6 +58,8 @@ pub struct Hub {
     metrics: Metrics,
     /// Alarms waiting for the group-commit writer.
     raises: mpsc::Sender<writer::RaiseJob>,
+    /// Signals waiting for their group-commit writer.
+    signals: mpsc::Sender<writer::SignalJob>,
     /// Signals and health changes for live subscribers.
     devices_live: broadcast::Sender<Arc<DeviceNews>>,
     health: Mutex<devices::HealthMap>,
@@ -77,6 +79,7 @@ impl Hub {
         let (live, _) = broadcast::channel(4096);
         let (devices_live, _) = broadcast::channel(4096);
         let (raises, queue) = mpsc::channel(writer::QUEUE);
+        let (signals, signal_queue) = mpsc::channel(writer::QUEUE);
         let hub = Arc::new(Self {
             store,
             clock,
@@ -86,11 +89,13 @@ impl Hub {
             publish_order: Mutex::new(()),
             metrics: Metrics::default(),
             raises,
+            signals,
             devices_live,
             health: Mutex::new(health),
             health_flushed: Mutex::new(now),
         });
         tokio::spawn(writer::run(Arc::downgrade(&hub), queue));
+        tokio::spawn(writer::run_signals(Arc::downgrade(&hub), signal_queue));
         Ok(hub)
     }
 

@@ -3,10 +3,14 @@
 //! ([`xiaoan_store::Store::raise_alarms`]), publishes their events in id order and only then
 //! answers each caller. Under light load a batch is one alarm and nothing waits; under heavy load
 //! the fsync cost is shared instead of queuing one fsync per alarm.
+//!
+//! Device signals (periodic tests, trouble reports) have their own writer of the same kind
+//! ([`run_signals`]): a flood of them shares fsyncs too instead of taking one transaction each.
 
 use std::sync::Weak;
 
 use tokio::sync::{mpsc, oneshot};
+use xiaoan_core::signal::Signal;
 use xiaoan_store::{RaiseOutcome, RaiseRequest, StoreError};
 
 use crate::Hub;
@@ -20,6 +24,36 @@ pub(crate) const MAX_BATCH: usize = 512;
 pub(crate) struct RaiseJob {
     pub(crate) request: RaiseRequest,
     pub(crate) reply: oneshot::Sender<Result<RaiseOutcome, StoreError>>,
+}
+
+/// One signal waiting to be stored, and where its answer (the stored signal) goes.
+pub(crate) struct SignalJob {
+    pub(crate) signal: Signal,
+    pub(crate) reply: oneshot::Sender<Result<Signal, StoreError>>,
+}
+
+/// Stores waiting signals in batches (one transaction each) until the hub is dropped.
+pub(crate) async fn run_signals(hub: Weak<Hub>, mut queue: mpsc::Receiver<SignalJob>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let Some(hub) = hub.upgrade() else { return };
+        let (signals, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut jobs)
+            .into_iter()
+            .map(|j| (j.signal, j.reply))
+            .unzip();
+        match hub.store.record_signals(&signals).await {
+            Ok(stored) => {
+                for (signal, reply) in stored.into_iter().zip(replies) {
+                    let _ = reply.send(Ok(signal));
+                }
+            }
+            Err(e) => {
+                for reply in replies {
+                    let _ = reply.send(Err(for_each(&e)));
+                }
+            }
+        }
+    }
 }
 
 /// A batch failure, repeated for each alarm of the batch.

@@ -3,5 +3,6 @@
 //! `xiaoan demo`, `xiaoan bench` and the tests; never by the server itself.
 
 pub mod dataset;
+pub mod dc09_bench;
 pub mod panel;
 pub mod press_bench;

@@ -56,8 +56,11 @@ async fn execute(hub: &Hub, d: &Decision) -> Result<(), StoreError> {
     // Raised together so they share one group commit.
     for result in join_all(d.alarms.iter().map(|r| hub.raise(&r.alarm, r.key.as_ref()))).await {
         let outcome = result?;
-        if !outcome.replayed {
-            tracing::warn!(incident = outcome.incident.id, kind = %outcome.incident.kind, school = outcome.incident.school_id, joined = outcome.joined, "DC-09 alarm");
+        // A new incident is logged; presses joining it (a flood) only at debug level.
+        if !outcome.replayed && !outcome.joined {
+            tracing::warn!(incident = outcome.incident.id, kind = %outcome.incident.kind, school = outcome.incident.school_id, "DC-09 alarm: new incident");
+        } else if !outcome.replayed {
+            tracing::debug!(incident = outcome.incident.id, kind = %outcome.incident.kind, "DC-09 alarm joined");
         }
     }
     for s in &d.signals {

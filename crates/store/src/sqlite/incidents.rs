@@ -31,33 +31,181 @@ pub(super) async fn raise(
     Ok(outcome)
 }
 
-/// Raises a batch in one transaction, so one fsync covers them all. Each alarm runs inside its
-/// own savepoint: one that fails (unknown alarm point, ...) is rolled back alone and reported in
-/// its slot. If the commit itself fails, nothing of the batch was stored and the whole call fails.
+/// Raises a batch in one transaction, so one fsync covers them all, with few round trips to the
+/// SQLite worker thread (each costs two thread switches): the idempotency keys, the alarm points
+/// and the open incidents of the whole batch are read with one query each, every incident
+/// touched is written once, the keys with one insert; only the timeline entries (whose ids the
+/// callers need) are inserted one by one. Alarms are decided in order, so a later alarm of the
+/// batch sees (joins, replays) what an earlier one did. An alarm refused before anything is
+/// written (unknown alarm point, wrong school) gets its error in its slot; if a write or the
+/// commit fails, nothing of the batch is stored and the whole call fails.
 pub(super) async fn raise_batch(
     store: &SqliteStore,
     batch: &[RaiseRequest],
     now: DateTime<Utc>,
 ) -> Result<Vec<Result<RaiseOutcome>>> {
     let mut tx = store.begin_write().await?;
+
+    let keys: Vec<(&str, &str)> = batch
+        .iter()
+        .filter_map(|r| r.key.as_ref())
+        .map(|k| (k.principal.as_str(), k.key.as_str()))
+        .collect();
+    // (principal, key) → (incident id, joined): stored before, or written earlier in this batch.
+    let mut seen_keys: HashMap<(String, String), (Id, bool)> = HashMap::new();
+    if !keys.is_empty() {
+        let rows: Vec<(String, String, Id, bool)> = sqlx::query_as(
+            "SELECT k.principal, k.key, k.incident_id, k.joined FROM json_each(?) AS j \
+             JOIN idempotency_keys AS k ON k.principal = json_extract(j.value, '$[0]') \
+             AND k.key = json_extract(j.value, '$[1]')",
+        )
+        .bind(to_json(&keys)?)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        seen_keys.extend(rows.into_iter().map(|(p, k, id, j)| ((p, k), (id, j))));
+    }
+
+    let mut point_ids: Vec<Id> = batch.iter().map(|r| r.alarm.alarm_point_id).collect();
+    point_ids.sort_unstable();
+    point_ids.dedup();
+    let point_ids = to_json(&point_ids)?;
+    let schools: HashMap<Id, Id> = sqlx::query_as(
+        "SELECT id, school_id FROM alarm_points WHERE id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(&point_ids)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?
+    .into_iter()
+    .collect();
+    // The open incident of each point (at most one: `incidents_open_per_point`).
+    let mut open_at: HashMap<Id, Id> = HashMap::new();
+    // Incidents read or written in this batch, as they stand now.
+    let mut current: HashMap<Id, Incident> = HashMap::new();
+    for row in sqlx::query_as::<_, IncidentRow>(concat!(
+        "SELECT ",
+        incident_columns!(),
+        " FROM incidents WHERE alarm_point_id IN (SELECT value FROM json_each(?)) \
+         AND state IN ('received', 'claimed', 'dispatched', 'on_scene') ORDER BY id"
+    ))
+    .bind(&point_ids)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?
+    {
+        let incident = Incident::try_from(row)?;
+        open_at.insert(incident.alarm_point_id, incident.id);
+        current.insert(incident.id, incident);
+    }
+
+    // Incidents joined in this batch, written once at the end.
+    let mut dirty: Vec<Id> = Vec::new();
+    let mut new_keys = Vec::new();
     let mut results = Vec::with_capacity(batch.len());
     for request in batch {
-        sqlx::query("SAVEPOINT raise")
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let result = raise_in(&mut tx, &request.alarm, request.key.as_ref(), now).await;
-        if result.is_err() {
-            sqlx::query("ROLLBACK TO raise")
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+        let alarm = &request.alarm;
+        let key = request.key.as_ref();
+        if let Some(&(incident_id, joined)) =
+            key.and_then(|k| seen_keys.get(&(k.principal.clone(), k.key.clone())))
+        {
+            let incident = match current.get(&incident_id) {
+                Some(i) => i.clone(),
+                None => load_incident(&mut tx, incident_id)
+                    .await?
+                    .ok_or(StoreError::NotFound("incident"))?,
+            };
+            results.push(Ok(RaiseOutcome {
+                incident,
+                joined,
+                entries: Vec::new(),
+                replayed: true,
+            }));
+            continue;
         }
-        sqlx::query("RELEASE raise")
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        results.push(result);
+        match schools.get(&alarm.alarm_point_id) {
+            None => {
+                results.push(Err(StoreError::NotFound("alarm point")));
+                continue;
+            }
+            Some(&school) if school != alarm.school_id => {
+                results.push(Err(StoreError::Conflict(format!(
+                    "alarm point {} belongs to school {school}, not {}",
+                    alarm.alarm_point_id, alarm.school_id
+                ))));
+                continue;
+            }
+            Some(_) => {}
+        }
+        let open = open_at
+            .get(&alarm.alarm_point_id)
+            .and_then(|id| current.get(id));
+        let (incident, entries, joined) = match domain::raise_or_join(open, alarm, now) {
+            RaiseDecision::Create(incident, mut entries) => {
+                let mut incident = *incident;
+                incident.id = insert_incident(&mut tx, &incident).await?;
+                for entry in &mut entries {
+                    entry.incident_id = incident.id;
+                    entry.id = insert_entry(&mut tx, entry).await?;
+                }
+                (incident, entries, false)
+            }
+            RaiseDecision::Join(incident, mut entry) => {
+                if !dirty.contains(&incident.id) {
+                    dirty.push(incident.id);
+                }
+                entry.incident_id = incident.id;
+                entry.id = insert_entry(&mut tx, &entry).await?;
+                (*incident, vec![entry], true)
+            }
+        };
+        open_at.insert(incident.alarm_point_id, incident.id);
+        current.insert(incident.id, incident.clone());
+        if let Some(key) = key {
+            let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+            new_keys.push((
+                key.principal.clone(),
+                key.key.clone(),
+                incident.id,
+                joined,
+                to_json(&ids)?,
+            ));
+            seen_keys.insert(
+                (key.principal.clone(), key.key.clone()),
+                (incident.id, joined),
+            );
+        }
+        tracing::debug!(
+            incident = incident.id,
+            alarm_point = alarm.alarm_point_id,
+            joined,
+            press_count = incident.press_count,
+            "alarm committed"
+        );
+        results.push(Ok(RaiseOutcome {
+            incident,
+            joined,
+            entries,
+            replayed: false,
+        }));
+    }
+    for id in &dirty {
+        if let Some(incident) = current.get(id) {
+            update_incident(&mut tx, incident).await?;
+        }
+    }
+    if !new_keys.is_empty() {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (principal, key, incident_id, joined, entry_ids, \
+             created_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
+             json_extract(value, '$[2]'), json_extract(value, '$[3]'), \
+             json_extract(value, '$[4]'), ? FROM json_each(?)",
+        )
+        .bind(ts(now))
+        .bind(to_json(&new_keys)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
     }
     tx.commit().await.map_err(map_err)?;
     Ok(results)

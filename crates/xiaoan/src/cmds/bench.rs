@@ -1,11 +1,21 @@
 //! `xiaoan bench press`: starts a server on a fresh temporary data directory with the benchmark
 //! dataset (or uses `--url`), raises one-key alarms through the API at a steady rate and prints
 //! press → console latency (p50, p99), the 201 latency and the throughput.
+//!
+//! `xiaoan bench dc09`: starts `xiaoan serve` as a child process on a fresh temporary data
+//! directory with the benchmark dataset and one plain DC-09 account per alarm point (or uses
+//! `--to`), floods it with SIA-DCS frames over many TCP connections and prints the acknowledged
+//! (durable) frames per second, the ACK latency and the server's CPU time.
 
+use std::net::SocketAddr;
+use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
 
 use clap::{Args, Subcommand};
+use xiaoan_sim::dc09_bench::{self, Dc09Bench, bench_account};
 use xiaoan_sim::press_bench::{self, PressBench};
 use xiaoan_store::Store;
 
@@ -24,6 +34,38 @@ pub struct BenchArgs {
 pub enum Which {
     /// One-key presses through the API → events on an operator's live stream.
     Press(PressArgs),
+    /// SIA DC-09 frames over many TCP connections → ACKs (each after its commit).
+    Dc09(Dc09Args),
+}
+
+/// Flags of `bench dc09`.
+#[derive(Debug, Args)]
+pub struct Dc09Args {
+    /// TCP connections (each one carries a share of the accounts, like a panel concentrator).
+    #[arg(long, default_value_t = 100)]
+    pub connections: usize,
+    /// Total frames per second; 0 sends as fast as the receiver answers.
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Frames in flight per connection (1: wait for each ACK, like a real panel).
+    #[arg(long, default_value_t = 1)]
+    pub window: usize,
+    /// Share of panic (`PA`) frames in percent; the rest are periodic tests (`RP`, signal log).
+    #[arg(long, default_value_t = 90)]
+    pub panic_percent: u32,
+    /// Schools in the benchmark dataset (10 alarm points each, one DC-09 account per point).
+    #[arg(long, default_value_t = 100)]
+    pub schools: usize,
+    /// Use a running receiver (with plain accounts B00000… for `--schools`×10 points) instead of
+    /// starting one.
+    #[arg(long)]
+    pub to: Option<SocketAddr>,
+    /// With `--to`: the receiver's process id, to report its CPU time (Linux).
+    #[arg(long)]
+    pub pid: Option<u32>,
 }
 
 /// Flags of `bench press`.
@@ -47,6 +89,7 @@ pub struct PressArgs {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.which {
         Which::Press(p) => press(p).await,
+        Which::Dc09(d) => dc09(d).await,
     }
 }
 
@@ -122,5 +165,173 @@ async fn press(args: PressArgs) -> anyhow::Result<()> {
         report.failed == 0 && report.missing_events == 0,
         "some presses failed or never reached the console"
     );
+    Ok(())
+}
+
+/// CPU time (user + system) of a process so far, from `/proc` (Linux; `None` elsewhere).
+fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => "/proc/self/stat".to_owned(),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the command name (which may contain spaces) start at field 3 (state).
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on every Linux configuration in use.
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// A `xiaoan serve` child process on a temporary data directory.
+struct Child {
+    process: tokio::process::Child,
+    dc09: SocketAddr,
+    _temp: tempfile::TempDir,
+}
+
+async fn start_child(schools: usize) -> anyhow::Result<Child> {
+    let points = schools * 10;
+    let temp = tempfile::Builder::new()
+        .prefix("xiaoan-bench-dc09-")
+        .tempdir()?;
+    let data = temp.path().join("data");
+    {
+        let store = server::open_store(&data).await?;
+        let hash = xiaoan_web::hash_password("bench").map_err(anyhow::Error::msg)?;
+        store
+            .seed_directory(&xiaoan_sim::dataset::bench(schools, 10, &hash))
+            .await?;
+    }
+    // A free port for the receiver (TCP; UDP is off in the benchmark).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let dc09: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let mut config = Config {
+        data_dir: Some(data),
+        ..Config::default()
+    };
+    config.http.addr = "127.0.0.1:0".into();
+    config.dc09.addr = dc09.to_string();
+    config.dc09.udp = false;
+    config.dc09.max_connections = 20_000;
+    config.dc09.accounts = (0..points)
+        .map(|i| xiaoan_dc09::AccountConfig {
+            account: bench_account(i),
+            receiver: None,
+            line: None,
+            alarm_point_id: i as i64 + 1,
+            key: None,
+            key_hex: None,
+            supervision_secs: None,
+        })
+        .collect();
+    let config_path = temp.path().join("bench.toml");
+    std::fs::write(&config_path, toml::to_string(&config)?)?;
+    let log = std::fs::File::create(temp.path().join("server.log"))?;
+    let process = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("serve")
+        .arg("--config")
+        .arg(&config_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting xiaoan serve")?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(dc09).await.is_err() {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the benchmark server did not start; see {}",
+            temp.path().join("server.log").display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(Child {
+        process,
+        dc09,
+        _temp: temp,
+    })
+}
+
+async fn dc09(args: Dc09Args) -> anyhow::Result<()> {
+    let mut child = None;
+    let (to, pid) = match args.to {
+        Some(to) => (to, args.pid),
+        None => {
+            let c = start_child(args.schools).await?;
+            let out = (c.dc09, c.process.id());
+            child = Some(c);
+            out
+        }
+    };
+    let cfg = Dc09Bench {
+        to,
+        connections: args.connections,
+        accounts: args.schools * 10,
+        rate: (args.rate > 0.0).then_some(args.rate),
+        duration: Duration::from_secs(args.seconds),
+        window: args.window.max(1),
+        panic_percent: args.panic_percent,
+        grace: Duration::from_secs(10),
+    };
+    let (server_cpu0, own_cpu0) = (cpu_time(pid), cpu_time(None));
+    let report = dc09_bench::run(&cfg).await?;
+    let (server_cpu1, own_cpu1) = (cpu_time(pid), cpu_time(None));
+    if let Some(mut c) = child {
+        let _ = c.process.start_kill();
+        let _ = c.process.wait().await;
+    }
+    let rate = match cfg.rate {
+        Some(r) => format!("{r} frames/s"),
+        None => "flat out".into(),
+    };
+    println!(
+        "DC-09 benchmark against {to}: {rate} for {} s, {} connections, window {}, {} accounts, {}% PA / {}% RP",
+        args.seconds,
+        cfg.connections.min(cfg.accounts),
+        cfg.window,
+        cfg.accounts,
+        cfg.panic_percent.min(100),
+        100 - cfg.panic_percent.min(100)
+    );
+    let p = &report.latency;
+    println!("| measure | count | p50 ms | p90 ms | p99 ms | max ms |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| send → ACK | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+        p.count, p.p50, p.p90, p.p99, p.max
+    );
+    println!(
+        "throughput: {:.0} acknowledged frames/s ({} sent, {} ACK, {} NAK, {} DUH, {} bad replies, {} unanswered, {} connection errors) in {:.2} s",
+        report.throughput(),
+        report.sent,
+        report.acked,
+        report.nak,
+        report.duh,
+        report.bad_replies,
+        report.unanswered,
+        report.connection_errors,
+        report.elapsed.as_secs_f64()
+    );
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    if let (Some(a), Some(b)) = (server_cpu0, server_cpu1) {
+        let cpu = b.saturating_sub(a).as_secs_f64();
+        println!(
+            "server CPU: {cpu:.2} s ({:.0}% of one core; {:.1} µs per ACK)",
+            cpu / secs * 100.0,
+            cpu * 1e6 / (report.acked.max(1) as f64)
+        );
+    }
+    if let (Some(a), Some(b)) = (own_cpu0, own_cpu1) {
+        let cpu = b.saturating_sub(a).as_secs_f64();
+        println!(
+            "client CPU: {cpu:.2} s ({:.0}% of one core)",
+            cpu / secs * 100.0
+        );
+    }
     Ok(())
 }

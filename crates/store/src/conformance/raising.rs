@@ -355,4 +355,16 @@ pub async fn batch_raise_isolates_failures(store: Arc<dyn Store>) {
     let ids: Vec<i64> = events.iter().map(|e| e.entry.id).collect();
     assert_eq!(ids.len(), 5);
     assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
+    // A later batch: a key stored by the first replays, a new press joins the open incident.
+    let later = vec![
+        request(POINT_A1, key("seq-2")),
+        request(POINT_A1, key("seq-4")),
+    ];
+    let results = ok(store.raise_alarms(&later, at(1)).await, "second batch");
+    let replay = ok(results[0].as_ref().map(Clone::clone), "replay");
+    assert!(replay.replayed && replay.joined && replay.entries.is_empty());
+    let third = ok(results[1].as_ref().map(Clone::clone), "third press");
+    assert!(third.joined && !third.replayed);
+    assert_eq!(third.incident.id, first.incident.id);
+    assert_eq!(third.incident.press_count, 3);
 }

@@ -574,7 +574,7 @@ const en = {
   'sig.kind.decrypt_failed': 'Decryption failed',
   'sig.kind.comm_failure': 'Communication lost',
   'sig.kind.comm_restored': 'Communication restored',
-  'sig.problems': 'Device problems',
+  'sig.problems': 'Faults',
 
   'dev.title': 'Alarm devices',
   'dev.state.ok': 'OK',

@@ -228,8 +228,11 @@ export function mount(root, { me, banners }) {
       if (ev.signal.severity === 'alert' && sound.state() === 'on' && !queueList().some((i) => i.state === 'received')) sound.chime();
       renderSignals();
     } else if (ev.type === 'device_health') {
+      const prev = devices.health.get(`${ev.health.source}:${ev.health.device}`);
       if (!devices.putHealth(ev.health)) return;
       renderSignals();
+      // A link test only moves last_seen: leave the queue and the card alone then.
+      if (prev && prev.state === ev.health.state && prev.detail === ev.health.detail) return;
       renderQueue();
       const inc = currentIncident();
       if (inc && inc.school?.id === ev.health.school_id) renderCard();

@@ -51,6 +51,8 @@ macro_rules! conformance_tests {
             events_paging,
             concurrent_raises_make_one_incident,
             batch_raise_isolates_failures,
+            large_mixed_batch,
+            many_signals_in_one_batch,
             signals_and_health,
         );
     };

@@ -368,3 +368,128 @@ pub async fn batch_raise_isolates_failures(store: Arc<dyn Store>) {
     assert_eq!(third.incident.id, first.incident.id);
     assert_eq!(third.incident.press_count, 3);
 }
+
+/// A batch of hundreds (more than one multi-row statement holds): creates, joins within the
+/// batch, replays of keys stored earlier and of keys first seen in the same batch, unknown points
+/// and wrong schools, all in one call. Refusals fail alone, event ids are dense and follow the
+/// batch order, and the stored rows match the answers.
+pub async fn large_mixed_batch(store: Arc<dyn Store>) {
+    use crate::{IdempotencyKey, RaiseRequest};
+    seeded(&*store).await;
+    let key = |k: String| {
+        Some(IdempotencyKey {
+            principal: "dc09:bulk".into(),
+            key: k,
+        })
+    };
+    let earlier = ok(
+        store
+            .raise_alarms(
+                &[RaiseRequest {
+                    alarm: alarm(POINT_B, 2, at(0)),
+                    key: key("old".into()),
+                }],
+                at(0),
+            )
+            .await,
+        "earlier batch",
+    );
+    let old = ok(earlier[0].as_ref().map(Clone::clone), "earlier");
+    let before = ok(store.last_event_id().await, "last event id");
+
+    const N: usize = 700;
+    let batch: Vec<RaiseRequest> = (0..N)
+        .map(|i| {
+            let (point, k) = match i % 7 {
+                0 => (POINT_A1, key(format!("a1-{i}"))),
+                1 => (POINT_A2, None),
+                2 => (999_999, key(format!("unknown-{i}"))),
+                3 => (POINT_A1, key(format!("a1-{}", i - 3))),
+                4 => (POINT_B, key("old".into())),
+                5 => (POINT_C, key(format!("c-{i}"))),
+                _ => (POINT_A1, key(format!("wrong-{i}"))),
+            };
+            let mut a = alarm(point, 1, at(1));
+            if i % 7 == 6 {
+                a.school_id = SCHOOL_B;
+            }
+            RaiseRequest { alarm: a, key: k }
+        })
+        .collect();
+    let results = ok(store.raise_alarms(&batch, at(1)).await, "large batch");
+    assert_eq!(results.len(), N);
+
+    let mut incident_at = std::collections::HashMap::new();
+    let mut next_event = before + 1;
+    for (i, result) in results.iter().enumerate() {
+        match i % 7 {
+            2 => assert!(matches!(result, Err(StoreError::NotFound(_))), "{i}"),
+            6 => assert!(matches!(result, Err(StoreError::Conflict(_))), "{i}"),
+            slot => {
+                let o = ok(result.as_ref(), "item");
+                let point = batch[i].alarm.alarm_point_id;
+                assert_eq!(o.incident.alarm_point_id, point, "{i}");
+                assert!(o.incident.id > 0, "{i}");
+                let id = *incident_at.entry(point).or_insert(o.incident.id);
+                if slot == 4 {
+                    assert_eq!(o.incident.id, old.incident.id);
+                } else {
+                    assert_eq!(o.incident.id, id, "{i}: one incident per point");
+                }
+                if slot == 3 || slot == 4 {
+                    assert!(o.replayed && o.entries.is_empty(), "{i}");
+                    assert_eq!(o.joined, slot == 3 && i != 3, "{i}");
+                    continue;
+                }
+                assert!(!o.replayed, "{i}");
+                assert_eq!(o.joined, i >= 7, "{i}");
+                assert_eq!(o.entries.len(), if o.joined { 1 } else { 2 }, "{i}");
+                for e in &o.entries {
+                    assert_eq!(e.id, next_event, "{i}: dense, in batch order");
+                    assert_eq!(e.incident_id, o.incident.id, "{i}");
+                    next_event += 1;
+                }
+            }
+        }
+    }
+
+    // The stored event log is exactly what the answers said.
+    let answered: Vec<_> = results
+        .iter()
+        .flatten()
+        .flat_map(|o| o.entries.iter().cloned())
+        .collect();
+    let logged: Vec<_> = ok(store.events_since(before, 10_000).await, "events")
+        .into_iter()
+        .map(|e| e.entry)
+        .collect();
+    assert_eq!(logged, answered);
+    let presses = (0..N).filter(|i| i % 7 == 0).count() as i64;
+    for (point, expected) in [(POINT_A1, presses), (POINT_A2, presses), (POINT_C, presses)] {
+        let id = incident_at[&point];
+        let stored = some(ok(store.incident(id).await, "incident"), "stored");
+        assert_eq!(stored.press_count, expected, "point {point}");
+        assert_eq!(stored.alarm_point_id, point);
+        let timeline = ok(store.timeline(id).await, "timeline");
+        assert_eq!(timeline.len() as i64, expected + 1, "point {point}");
+    }
+    let b = some(ok(store.incident(old.incident.id).await, "incident"), "b");
+    assert_eq!(b.press_count, 1);
+
+    // Every key written by the batch replays its first answer afterwards.
+    let again: Vec<RaiseRequest> = [0, 7, 5]
+        .iter()
+        .map(|&i| RaiseRequest {
+            alarm: batch[i].alarm.clone(),
+            key: batch[i].key.clone(),
+        })
+        .collect();
+    let replays = ok(store.raise_alarms(&again, at(2)).await, "replays");
+    for (r, (&i, joined)) in replays.iter().zip([(&0, false), (&7, true), (&5, false)]) {
+        let o = ok(r.as_ref(), "replay");
+        assert!(o.replayed && o.entries.is_empty(), "{i}");
+        assert_eq!(o.joined, joined, "{i}");
+        assert_eq!(o.incident.id, incident_at[&batch[i].alarm.alarm_point_id]);
+    }
+    assert_eq!(ok(store.last_event_id().await, "last"), next_event - 1);
+}

@@ -91,3 +91,39 @@ pub async fn signals_and_health(store: Arc<dyn Store>) {
     );
     assert!(ok(store.list_health(Some(&[SCHOOL_B])).await, "other school").is_empty());
 }
+
+/// A batch of signals larger than one multi-row statement: consecutive ids in batch order, every
+/// row stored as given.
+pub async fn many_signals_in_one_batch(store: Arc<dyn Store>) {
+    seeded(&*store).await;
+    let batch: Vec<Signal> = (0..1_300)
+        .map(|i| {
+            let mut s = signal(Some(SCHOOL_A), "periodic_test", Severity::Info, i);
+            s.summary = format!("test {i}");
+            s
+        })
+        .collect();
+    let stored = ok(store.record_signals(&batch).await, "record_signals");
+    assert_eq!(stored.len(), batch.len());
+    assert!(stored.windows(2).all(|w| w[1].id == w[0].id + 1));
+    for (s, b) in stored.iter().zip(&batch) {
+        assert_eq!(
+            *s,
+            Signal {
+                id: s.id,
+                ..b.clone()
+            }
+        );
+    }
+    let f = SignalFilter {
+        school_ids: Some(vec![SCHOOL_A]),
+        include_unregistered: false,
+        limit: 2_000,
+    };
+    let listed = ok(store.list_signals(&f).await, "list_signals");
+    assert_eq!(listed.len(), batch.len());
+    for s in &listed {
+        let i = usize::try_from(s.id - stored[0].id).unwrap_or(usize::MAX);
+        assert_eq!(Some(s), stored.get(i));
+    }
+}

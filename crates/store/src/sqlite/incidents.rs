@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{AssertSqlSafe, Row, Sqlite, SqliteConnection};
 use xiaoan_core::incident::{
     self as domain, Actor, Command, Incident, NewAlarm, RaiseDecision, TimelineEntry,
 };
@@ -14,7 +15,7 @@ use xiaoan_core::model::Id;
 use super::rows::{
     EntryRow, IncidentRow, convert_all, entry_columns, incident_columns, to_json, ts,
 };
-use super::{SqliteStore, map_err};
+use super::{SqliteStore, map_err, multirow};
 use crate::{
     IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, RaiseRequest, Result, StoreError,
 };
@@ -31,14 +32,22 @@ pub(super) async fn raise(
     Ok(outcome)
 }
 
-/// Raises a batch in one transaction, so one fsync covers them all, with few round trips to the
-/// SQLite worker thread (each costs two thread switches): the idempotency keys, the alarm points
-/// and the open incidents of the whole batch are read with one query each, every incident
-/// touched is written once, the keys with one insert; only the timeline entries (whose ids the
-/// callers need) are inserted one by one. Alarms are decided in order, so a later alarm of the
-/// batch sees (joins, replays) what an earlier one did. An alarm refused before anything is
-/// written (unknown alarm point, wrong school) gets its error in its slot; if a write or the
-/// commit fails, nothing of the batch is stored and the whole call fails.
+/// Raises a batch in one transaction, so one fsync covers them all, with a number of SQL
+/// statements that does not grow with the batch (each statement is a round trip to the SQLite
+/// worker thread, which costs two thread switches):
+///
+/// 1. three reads: the idempotency keys, the alarm points and the open incidents of the whole
+///    batch (plus one for incidents only a replay refers to);
+/// 2. the decisions, in memory and in batch order (`core::incident::raise_or_join`), so a later
+///    alarm of the batch sees (joins, replays) what an earlier one did; new incidents get
+///    provisional negative ids;
+/// 3. the writes, each one multi-row statement (chunked, see [`multirow`]): the new incidents in
+///    their final state, the joined existing incidents (one `UPDATE … FROM (VALUES …)`), the
+///    timeline entries, the idempotency keys.
+///
+/// An alarm refused before anything is written (unknown alarm point, wrong school) gets its error
+/// in its slot; if a write or the commit fails, nothing of the batch is stored and the whole call
+/// fails.
 pub(super) async fn raise_batch(
     store: &SqliteStore,
     batch: &[RaiseRequest],
@@ -52,9 +61,10 @@ pub(super) async fn raise_batch(
         .map(|k| (k.principal.as_str(), k.key.as_str()))
         .collect();
     // (principal, key) → (incident id, joined): stored before, or written earlier in this batch.
-    let mut seen_keys: HashMap<(String, String), (Id, bool)> = HashMap::new();
+    let mut seen_keys: HashMap<(&str, &str), (Id, bool)> = HashMap::new();
+    let mut stored_keys: Vec<(String, String, Id, bool)> = Vec::new();
     if !keys.is_empty() {
-        let rows: Vec<(String, String, Id, bool)> = sqlx::query_as(
+        stored_keys = sqlx::query_as(
             "SELECT k.principal, k.key, k.incident_id, k.joined FROM json_each(?) AS j \
              JOIN idempotency_keys AS k ON k.principal = json_extract(j.value, '$[0]') \
              AND k.key = json_extract(j.value, '$[1]')",
@@ -63,7 +73,9 @@ pub(super) async fn raise_batch(
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
-        seen_keys.extend(rows.into_iter().map(|(p, k, id, j)| ((p, k), (id, j))));
+    }
+    for (p, k, id, joined) in &stored_keys {
+        seen_keys.insert((p.as_str(), k.as_str()), (*id, *joined));
     }
 
     let mut point_ids: Vec<Id> = batch.iter().map(|r| r.alarm.alarm_point_id).collect();
@@ -98,23 +110,47 @@ pub(super) async fn raise_batch(
         open_at.insert(incident.alarm_point_id, incident.id);
         current.insert(incident.id, incident);
     }
+    // Incidents only a replayed key refers to (closed since, or at a point not in the batch).
+    let mut missing: Vec<Id> = stored_keys
+        .iter()
+        .map(|k| k.2)
+        .filter(|id| !current.contains_key(id))
+        .collect();
+    if !missing.is_empty() {
+        missing.sort_unstable();
+        missing.dedup();
+        for row in sqlx::query_as::<_, IncidentRow>(concat!(
+            "SELECT ",
+            incident_columns!(),
+            " FROM incidents WHERE id IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(to_json(&missing)?)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?
+        {
+            let incident = Incident::try_from(row)?;
+            current.insert(incident.id, incident);
+        }
+    }
 
-    // Incidents joined in this batch, written once at the end.
-    let mut dirty: Vec<Id> = Vec::new();
-    let mut new_keys = Vec::new();
-    let mut results = Vec::with_capacity(batch.len());
+    // Existing incidents joined in this batch, and incidents created (provisional ids -1, -2, …
+    // in creation order), written once each at the end in their final state.
+    let mut joined_existing: Vec<Id> = Vec::new();
+    let mut created = 0;
+    // (index into `results`, key) for every key this batch stores.
+    let mut new_keys: Vec<(usize, &IdempotencyKey)> = Vec::new();
+    let mut results: Vec<Result<RaiseOutcome>> = Vec::with_capacity(batch.len());
     for request in batch {
         let alarm = &request.alarm;
         let key = request.key.as_ref();
         if let Some(&(incident_id, joined)) =
-            key.and_then(|k| seen_keys.get(&(k.principal.clone(), k.key.clone())))
+            key.and_then(|k| seen_keys.get(&(k.principal.as_str(), k.key.as_str())))
         {
-            let incident = match current.get(&incident_id) {
-                Some(i) => i.clone(),
-                None => load_incident(&mut tx, incident_id)
-                    .await?
-                    .ok_or(StoreError::NotFound("incident"))?,
-            };
+            let incident = current
+                .get(&incident_id)
+                .cloned()
+                .ok_or(StoreError::NotFound("incident"))?;
             results.push(Ok(RaiseOutcome {
                 incident,
                 joined,
@@ -140,48 +176,32 @@ pub(super) async fn raise_batch(
         let open = open_at
             .get(&alarm.alarm_point_id)
             .and_then(|id| current.get(id));
-        let (incident, entries, joined) = match domain::raise_or_join(open, alarm, now) {
-            RaiseDecision::Create(incident, mut entries) => {
+        let (incident, mut entries, joined) = match domain::raise_or_join(open, alarm, now) {
+            RaiseDecision::Create(incident, entries) => {
                 let mut incident = *incident;
-                incident.id = insert_incident(&mut tx, &incident).await?;
-                for entry in &mut entries {
-                    entry.incident_id = incident.id;
-                    entry.id = insert_entry(&mut tx, entry).await?;
-                }
+                created += 1;
+                incident.id = -created;
                 (incident, entries, false)
             }
-            RaiseDecision::Join(incident, mut entry) => {
-                if !dirty.contains(&incident.id) {
-                    dirty.push(incident.id);
+            RaiseDecision::Join(incident, entry) => {
+                if incident.id > 0 && !joined_existing.contains(&incident.id) {
+                    joined_existing.push(incident.id);
                 }
-                entry.incident_id = incident.id;
-                entry.id = insert_entry(&mut tx, &entry).await?;
                 (*incident, vec![entry], true)
             }
         };
+        for entry in &mut entries {
+            entry.incident_id = incident.id;
+        }
         open_at.insert(incident.alarm_point_id, incident.id);
         current.insert(incident.id, incident.clone());
         if let Some(key) = key {
-            let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
-            new_keys.push((
-                key.principal.clone(),
-                key.key.clone(),
-                incident.id,
-                joined,
-                to_json(&ids)?,
-            ));
+            new_keys.push((results.len(), key));
             seen_keys.insert(
-                (key.principal.clone(), key.key.clone()),
+                (key.principal.as_str(), key.key.as_str()),
                 (incident.id, joined),
             );
         }
-        tracing::debug!(
-            incident = incident.id,
-            alarm_point = alarm.alarm_point_id,
-            joined,
-            press_count = incident.press_count,
-            "alarm committed"
-        );
         results.push(Ok(RaiseOutcome {
             incident,
             joined,
@@ -189,25 +209,59 @@ pub(super) async fn raise_batch(
             replayed: false,
         }));
     }
-    for id in &dirty {
-        if let Some(incident) = current.get(id) {
-            update_incident(&mut tx, incident).await?;
+
+    // New incidents, in creation order, as they stand at the end of the batch.
+    let new_incidents: Vec<&Incident> = (1..=created)
+        .map(|n| current.get(&-n).ok_or(StoreError::NotFound("incident")))
+        .collect::<Result<_>>()?;
+    let first_new_id = insert_incidents(&mut tx, &new_incidents).await?;
+    let real_id = |id: Id| if id < 0 { first_new_id - 1 - id } else { id };
+    let existing: Vec<&Incident> = joined_existing
+        .iter()
+        .filter_map(|id| current.get(id))
+        .collect();
+    update_incidents(&mut tx, &existing).await?;
+
+    // Timeline entries in batch order, so event ids follow the order the alarms were decided in.
+    for outcome in results.iter_mut().flatten() {
+        outcome.incident.id = real_id(outcome.incident.id);
+        for entry in &mut outcome.entries {
+            entry.incident_id = real_id(entry.incident_id);
         }
     }
-    if !new_keys.is_empty() {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (principal, key, incident_id, joined, entry_ids, \
-             created_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
-             json_extract(value, '$[2]'), json_extract(value, '$[3]'), \
-             json_extract(value, '$[4]'), ? FROM json_each(?)",
-        )
-        .bind(ts(now))
-        .bind(to_json(&new_keys)?)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+    let entries: Vec<&TimelineEntry> = results.iter().flatten().flat_map(|o| &o.entries).collect();
+    let first_entry_id = insert_entries(&mut tx, &entries).await?;
+    let mut next_entry_id = first_entry_id;
+    for outcome in results.iter_mut().flatten() {
+        for entry in &mut outcome.entries {
+            entry.id = next_entry_id;
+            next_entry_id += 1;
+        }
     }
+
+    let key_rows: Vec<KeyRow<'_>> = new_keys
+        .iter()
+        .filter_map(|&(at, key)| {
+            let outcome = results[at].as_ref().ok()?;
+            Some(KeyRow {
+                key,
+                incident_id: outcome.incident.id,
+                joined: outcome.joined,
+                entry_ids: outcome.entries.iter().map(|e| e.id).collect(),
+            })
+        })
+        .collect();
+    insert_keys(&mut tx, &key_rows, now).await?;
     tx.commit().await.map_err(map_err)?;
+    for outcome in results.iter().flatten().filter(|o| !o.replayed) {
+        tracing::debug!(
+            incident = outcome.incident.id,
+            alarm_point = outcome.incident.alarm_point_id,
+            joined = outcome.joined,
+            press_count = outcome.incident.press_count,
+            "alarm committed"
+        );
+    }
     Ok(results)
 }
 
@@ -374,47 +428,224 @@ fn role_text(actor: &Actor) -> Option<&'static str> {
     actor.role.map(|r| r.as_str())
 }
 
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
+
+/// The columns [`bind_new_incident`] binds, in order.
+const INCIDENT_INSERT_COLUMNS: &str = "school_id, alarm_point_id, state, priority, kind, source, \
+     silent, note, raised_by_user_id, raised_by_name, raised_by_role, raised_at, received_at, \
+     claimed_by_user_id, claimed_by_name, claimed_by_role, claimed_at, dispatches, on_scene_at, \
+     escalated_at, disposition, resolution_note, resolved_at, closed_at, press_count, \
+     accidental_reported_at, updated_at, details";
+const INCIDENT_INSERT_WIDTH: usize = 28;
+
+fn bind_new_incident<'q>(q: SqliteQuery<'q>, i: &Incident) -> Result<SqliteQuery<'q>> {
+    Ok(q.bind(i.school_id)
+        .bind(i.alarm_point_id)
+        .bind(i.state.as_str())
+        .bind(i64::from(i.priority))
+        .bind(i.kind.clone())
+        .bind(i.source.clone())
+        .bind(i.silent)
+        .bind(i.note.clone())
+        .bind(i.raised_by.user_id)
+        .bind(i.raised_by.name.clone())
+        .bind(role_text(&i.raised_by))
+        .bind(ts(i.raised_at))
+        .bind(ts(i.received_at))
+        .bind(i.claimed_by.as_ref().and_then(|a| a.user_id))
+        .bind(i.claimed_by.as_ref().map(|a| a.name.clone()))
+        .bind(i.claimed_by.as_ref().and_then(role_text))
+        .bind(i.claimed_at.map(ts))
+        .bind(to_json(&i.dispatches)?)
+        .bind(i.on_scene_at.map(ts))
+        .bind(i.escalated_at.map(ts))
+        .bind(i.disposition.map(|d| d.as_str()))
+        .bind(i.resolution_note.clone())
+        .bind(i.resolved_at.map(ts))
+        .bind(i.closed_at.map(ts))
+        .bind(i.press_count)
+        .bind(i.accidental_reported_at.map(ts))
+        .bind(ts(i.updated_at))
+        .bind(to_json(&i.details)?))
+}
+
 async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<Id> {
-    sqlx::query_scalar(
-        "INSERT INTO incidents (school_id, alarm_point_id, state, priority, kind, source, silent, \
-         note, raised_by_user_id, raised_by_name, raised_by_role, raised_at, received_at, \
-         claimed_by_user_id, claimed_by_name, claimed_by_role, claimed_at, dispatches, \
-         on_scene_at, escalated_at, disposition, resolution_note, resolved_at, closed_at, \
-         press_count, accidental_reported_at, updated_at, details) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         RETURNING id",
+    let sql = multirow::values_sql(
+        &format!("INSERT INTO incidents ({INCIDENT_INSERT_COLUMNS}) VALUES "),
+        INCIDENT_INSERT_WIDTH,
+        1,
+        " RETURNING id",
+    );
+    bind_new_incident(sqlx::query(AssertSqlSafe(sql)), i)?
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .try_get(0)
+        .map_err(map_err)
+}
+
+/// Runs multi-row `INSERT`s of `rows` (chunked, see [`multirow`]) into a table with an
+/// `AUTOINCREMENT` id and returns the id of the first row; the others follow it one by one.
+///
+/// Why the ids are consecutive and in `VALUES` order: SQLite inserts the rows of a `VALUES` list
+/// one after another, in order, and an `AUTOINCREMENT` rowid is one more than the largest ever
+/// used in the table (`sqlite_sequence`). All writes go through the single writer connection
+/// inside this `BEGIN IMMEDIATE` transaction, so nothing else inserts in between and no table
+/// here has triggers: the rows of one statement get `last − n + 1 ..= last`, where `last` is
+/// `last_insert_rowid()` after it. (`RETURNING` would also give the ids, but SQLite documents its
+/// row order as unspecified.) Consecutive chunks continue the same sequence; that is checked.
+async fn insert_rows<T>(
+    conn: &mut SqliteConnection,
+    rows: &[T],
+    head: &str,
+    width: usize,
+    bind: impl for<'q> Fn(SqliteQuery<'q>, &T) -> Result<SqliteQuery<'q>>,
+) -> Result<i64> {
+    let mut first = None;
+    let mut next = 0;
+    for chunk in multirow::chunks(rows.len(), width) {
+        let n = chunk.len();
+        let mut query = sqlx::query(AssertSqlSafe(multirow::values_sql(head, width, n, "")));
+        for row in &rows[chunk] {
+            query = bind(query, row)?;
+        }
+        let done = query.execute(&mut *conn).await.map_err(map_err)?;
+        let chunk_first = done.last_insert_rowid() - (n as i64 - 1);
+        if done.rows_affected() != n as u64 || (first.is_some() && chunk_first != next) {
+            return Err(StoreError::Other(format!(
+                "multi-row insert: {} rows, ids from {chunk_first}, expected {n} rows from {next}",
+                done.rows_affected()
+            )));
+        }
+        first.get_or_insert(chunk_first);
+        next = chunk_first + n as i64;
+    }
+    Ok(first.unwrap_or(0))
+}
+
+/// Inserts new incidents in order; returns the id of the first (the rest follow consecutively).
+async fn insert_incidents(conn: &mut SqliteConnection, incidents: &[&Incident]) -> Result<Id> {
+    insert_rows(
+        conn,
+        incidents,
+        &format!("INSERT INTO incidents ({INCIDENT_INSERT_COLUMNS}) VALUES "),
+        INCIDENT_INSERT_WIDTH,
+        |q, i| bind_new_incident(q, i),
     )
-    .bind(i.school_id)
-    .bind(i.alarm_point_id)
-    .bind(i.state.as_str())
-    .bind(i64::from(i.priority))
-    .bind(&i.kind)
-    .bind(&i.source)
-    .bind(i.silent)
-    .bind(&i.note)
-    .bind(i.raised_by.user_id)
-    .bind(&i.raised_by.name)
-    .bind(role_text(&i.raised_by))
-    .bind(ts(i.raised_at))
-    .bind(ts(i.received_at))
-    .bind(i.claimed_by.as_ref().and_then(|a| a.user_id))
-    .bind(i.claimed_by.as_ref().map(|a| a.name.clone()))
-    .bind(i.claimed_by.as_ref().and_then(role_text))
-    .bind(i.claimed_at.map(ts))
-    .bind(to_json(&i.dispatches)?)
-    .bind(i.on_scene_at.map(ts))
-    .bind(i.escalated_at.map(ts))
-    .bind(i.disposition.map(|d| d.as_str()))
-    .bind(&i.resolution_note)
-    .bind(i.resolved_at.map(ts))
-    .bind(i.closed_at.map(ts))
-    .bind(i.press_count)
-    .bind(i.accidental_reported_at.map(ts))
-    .bind(ts(i.updated_at))
-    .bind(to_json(&i.details)?)
-    .fetch_one(&mut *conn)
     .await
-    .map_err(map_err)
+}
+
+/// Writes every mutable field of incidents that already exist, with one
+/// `WITH v(…) AS (VALUES …) UPDATE incidents … FROM v` per chunk.
+async fn update_incidents(conn: &mut SqliteConnection, incidents: &[&Incident]) -> Result<()> {
+    const WIDTH: usize = 21;
+    for chunk in multirow::chunks(incidents.len(), WIDTH) {
+        let n = chunk.len();
+        let sql = multirow::values_sql(
+            "WITH v (id, state, priority, kind, source, silent, note, claimed_by_user_id, \
+             claimed_by_name, claimed_by_role, claimed_at, dispatches, on_scene_at, escalated_at, \
+             disposition, resolution_note, resolved_at, closed_at, press_count, \
+             accidental_reported_at, updated_at) AS (VALUES ",
+            WIDTH,
+            n,
+            ") UPDATE incidents SET state = v.state, priority = v.priority, kind = v.kind, \
+             source = v.source, silent = v.silent, note = v.note, \
+             claimed_by_user_id = v.claimed_by_user_id, claimed_by_name = v.claimed_by_name, \
+             claimed_by_role = v.claimed_by_role, claimed_at = v.claimed_at, \
+             dispatches = v.dispatches, on_scene_at = v.on_scene_at, \
+             escalated_at = v.escalated_at, disposition = v.disposition, \
+             resolution_note = v.resolution_note, resolved_at = v.resolved_at, \
+             closed_at = v.closed_at, press_count = v.press_count, \
+             accidental_reported_at = v.accidental_reported_at, updated_at = v.updated_at \
+             FROM v WHERE incidents.id = v.id",
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for i in &incidents[chunk] {
+            query = query
+                .bind(i.id)
+                .bind(i.state.as_str())
+                .bind(i64::from(i.priority))
+                .bind(i.kind.clone())
+                .bind(i.source.clone())
+                .bind(i.silent)
+                .bind(i.note.clone())
+                .bind(i.claimed_by.as_ref().and_then(|a| a.user_id))
+                .bind(i.claimed_by.as_ref().map(|a| a.name.clone()))
+                .bind(i.claimed_by.as_ref().and_then(role_text))
+                .bind(i.claimed_at.map(ts))
+                .bind(to_json(&i.dispatches)?)
+                .bind(i.on_scene_at.map(ts))
+                .bind(i.escalated_at.map(ts))
+                .bind(i.disposition.map(|d| d.as_str()))
+                .bind(i.resolution_note.clone())
+                .bind(i.resolved_at.map(ts))
+                .bind(i.closed_at.map(ts))
+                .bind(i.press_count)
+                .bind(i.accidental_reported_at.map(ts))
+                .bind(ts(i.updated_at));
+        }
+        let done = query.execute(&mut *conn).await.map_err(map_err)?;
+        if done.rows_affected() != n as u64 {
+            return Err(StoreError::NotFound("incident"));
+        }
+    }
+    Ok(())
+}
+
+/// Appends entries to the event log in order; returns the id of the first (the rest follow).
+async fn insert_entries(conn: &mut SqliteConnection, entries: &[&TimelineEntry]) -> Result<i64> {
+    insert_rows(
+        conn,
+        entries,
+        "INSERT INTO timeline_entries (incident_id, at, kind, actor_user_id, actor_name, \
+         actor_role, note, data) VALUES ",
+        8,
+        |q, e| {
+            Ok(q.bind(e.incident_id)
+                .bind(ts(e.at))
+                .bind(e.kind.as_str())
+                .bind(e.actor.user_id)
+                .bind(e.actor.name.clone())
+                .bind(role_text(&e.actor))
+                .bind(e.note.clone())
+                .bind(to_json(&e.data)?))
+        },
+    )
+    .await
+}
+
+/// An idempotency key to store: the answer a repeat of it gets.
+struct KeyRow<'a> {
+    key: &'a IdempotencyKey,
+    incident_id: Id,
+    joined: bool,
+    entry_ids: Vec<i64>,
+}
+
+/// Stores keys in order (the table's plain rowids follow the same rule as in [`insert_rows`]).
+async fn insert_keys(
+    conn: &mut SqliteConnection,
+    keys: &[KeyRow<'_>],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let created_at = ts(now);
+    insert_rows(
+        conn,
+        keys,
+        "INSERT INTO idempotency_keys (principal, key, incident_id, joined, entry_ids, \
+         created_at) VALUES ",
+        6,
+        |q, k| {
+            Ok(q.bind(k.key.principal.clone())
+                .bind(k.key.key.clone())
+                .bind(k.incident_id)
+                .bind(k.joined)
+                .bind(to_json(&k.entry_ids)?)
+                .bind(created_at.clone()))
+        },
+    )
+    .await
+    .map(drop)
 }
 
 /// Writes every mutable field of an incident that already exists.

@@ -17,6 +17,7 @@
 
 mod directory;
 mod incidents;
+mod multirow;
 mod rows;
 mod sessions;
 mod signals;

@@ -1,11 +1,11 @@
 //! Device signals (append-only log) and device health (one row per device) in SQLite.
 
-use sqlx::FromRow;
+use sqlx::{AssertSqlSafe, FromRow};
 use xiaoan_core::model::Id;
 use xiaoan_core::signal::{DeviceHealth, HealthState, Severity, Signal};
 
 use super::rows::{from_json, parse_enum, parse_ts, to_json, ts};
-use super::{SqliteStore, map_err};
+use super::{SqliteStore, map_err, multirow};
 use crate::{Result, SignalFilter};
 
 #[derive(FromRow)]
@@ -70,27 +70,50 @@ impl TryFrom<HealthRow> for DeviceHealth {
     }
 }
 
+/// Stores a batch of signals in one transaction with multi-row inserts (see
+/// [`super::multirow`]); ids are consecutive in batch order for the reason given in
+/// `incidents::insert_rows` (single writer, `AUTOINCREMENT`, rows inserted in `VALUES` order).
 pub(super) async fn record(store: &SqliteStore, signals: &[Signal]) -> Result<Vec<Signal>> {
+    const WIDTH: usize = 9;
     let mut tx = store.begin_write().await?;
     let mut stored = Vec::with_capacity(signals.len());
-    for s in signals {
-        let id: i64 = sqlx::query_scalar(
+    let mut next = None;
+    for chunk in multirow::chunks(signals.len(), WIDTH) {
+        let n = chunk.len();
+        let mut query = sqlx::query(AssertSqlSafe(multirow::values_sql(
             "INSERT INTO signals (at, school_id, alarm_point_id, source, device, kind, severity, \
-             summary, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(ts(s.at))
-        .bind(s.school_id)
-        .bind(s.alarm_point_id)
-        .bind(&s.source)
-        .bind(&s.device)
-        .bind(&s.kind)
-        .bind(s.severity.as_str())
-        .bind(&s.summary)
-        .bind(to_json(&s.data)?)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        stored.push(Signal { id, ..s.clone() });
+             summary, data) VALUES ",
+            WIDTH,
+            n,
+            "",
+        )));
+        for s in &signals[chunk.clone()] {
+            query = query
+                .bind(ts(s.at))
+                .bind(s.school_id)
+                .bind(s.alarm_point_id)
+                .bind(s.source.clone())
+                .bind(s.device.clone())
+                .bind(s.kind.clone())
+                .bind(s.severity.as_str())
+                .bind(s.summary.clone())
+                .bind(to_json(&s.data)?);
+        }
+        let done = query.execute(&mut *tx).await.map_err(map_err)?;
+        let first = done.last_insert_rowid() - (n as i64 - 1);
+        if done.rows_affected() != n as u64 || next.is_some_and(|next| next != first) {
+            return Err(crate::StoreError::Other(format!(
+                "multi-row signal insert: {} rows, ids from {first}",
+                done.rows_affected()
+            )));
+        }
+        next = Some(first + n as i64);
+        stored.extend(
+            signals[chunk]
+                .iter()
+                .zip(first..)
+                .map(|(s, id)| Signal { id, ..s.clone() }),
+        );
     }
     tx.commit().await.map_err(map_err)?;
     Ok(stored)

@@ -86,8 +86,11 @@ impl Hub {
             match &result {
                 Ok(outcome) => {
                     self.metrics.record_raise(outcome);
-                    for entry in &outcome.entries {
-                        self.publish(entry.clone(), outcome.incident.clone());
+                    // With no subscriber a send is dropped anyway: skip building the events.
+                    if self.live.receiver_count() > 0 {
+                        for entry in &outcome.entries {
+                            self.publish(entry.clone(), outcome.incident.clone());
+                        }
                     }
                 }
                 Err(e) => {

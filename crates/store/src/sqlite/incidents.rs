@@ -2,7 +2,7 @@
 //! keys), applying commands, and the reads the console and the live stream make. Each write is
 //! one `BEGIN IMMEDIATE` transaction on the single writer connection.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteArguments;
@@ -95,6 +95,8 @@ pub(super) async fn raise_batch(
     let mut open_at: HashMap<Id, Id> = HashMap::new();
     // Incidents read or written in this batch, as they stand now.
     let mut current: HashMap<Id, Incident> = HashMap::new();
+    // Open incidents as read, before this batch changed them.
+    let mut stored: HashMap<Id, Incident> = HashMap::new();
     for row in sqlx::query_as::<_, IncidentRow>(concat!(
         "SELECT ",
         incident_columns!(),
@@ -108,6 +110,7 @@ pub(super) async fn raise_batch(
     {
         let incident = Incident::try_from(row)?;
         open_at.insert(incident.alarm_point_id, incident.id);
+        stored.insert(incident.id, incident.clone());
         current.insert(incident.id, incident);
     }
     // Incidents only a replayed key refers to (closed since, or at a point not in the batch).
@@ -130,6 +133,7 @@ pub(super) async fn raise_batch(
         .map_err(map_err)?
         {
             let incident = Incident::try_from(row)?;
+            stored.insert(incident.id, incident.clone());
             current.insert(incident.id, incident);
         }
     }
@@ -137,6 +141,7 @@ pub(super) async fn raise_batch(
     // Existing incidents joined in this batch, and incidents created (provisional ids -1, -2, …
     // in creation order), written once each at the end in their final state.
     let mut joined_existing: Vec<Id> = Vec::new();
+    let mut joined_set: HashSet<Id> = HashSet::new();
     let mut created = 0;
     // (index into `results`, key) for every key this batch stores.
     let mut new_keys: Vec<(usize, &IdempotencyKey)> = Vec::new();
@@ -184,7 +189,7 @@ pub(super) async fn raise_batch(
                 (incident, entries, false)
             }
             RaiseDecision::Join(incident, entry) => {
-                if incident.id > 0 && !joined_existing.contains(&incident.id) {
+                if stored.contains_key(&incident.id) && joined_set.insert(incident.id) {
                     joined_existing.push(incident.id);
                 }
                 (*incident, vec![entry], true)
@@ -216,9 +221,9 @@ pub(super) async fn raise_batch(
         .collect::<Result<_>>()?;
     let first_new_id = insert_incidents(&mut tx, &new_incidents).await?;
     let real_id = |id: Id| if id < 0 { first_new_id - 1 - id } else { id };
-    let existing: Vec<&Incident> = joined_existing
+    let existing: Vec<(&Incident, &Incident)> = joined_existing
         .iter()
-        .filter_map(|id| current.get(id))
+        .filter_map(|id| Some((stored.get(id)?, current.get(id)?)))
         .collect();
     update_incidents(&mut tx, &existing).await?;
 
@@ -535,57 +540,121 @@ async fn insert_incidents(conn: &mut SqliteConnection, incidents: &[&Incident]) 
     .await
 }
 
-/// Writes every mutable field of incidents that already exist, with one
-/// `WITH v(…) AS (VALUES …) UPDATE incidents … FROM v` per chunk.
-async fn update_incidents(conn: &mut SqliteConnection, incidents: &[&Incident]) -> Result<()> {
-    const WIDTH: usize = 21;
-    for chunk in multirow::chunks(incidents.len(), WIDTH) {
-        let n = chunk.len();
+/// The mutable incident columns, in the order [`bind_mutable`] binds them.
+const MUTABLE_COLUMNS: [&str; 20] = [
+    "state",
+    "priority",
+    "kind",
+    "source",
+    "silent",
+    "note",
+    "claimed_by_user_id",
+    "claimed_by_name",
+    "claimed_by_role",
+    "claimed_at",
+    "dispatches",
+    "on_scene_at",
+    "escalated_at",
+    "disposition",
+    "resolution_note",
+    "resolved_at",
+    "closed_at",
+    "press_count",
+    "accidental_reported_at",
+    "updated_at",
+];
+
+/// A mutable column's value, as bound.
+#[derive(PartialEq)]
+enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+/// The mutable columns of `i`, in [`MUTABLE_COLUMNS`] order.
+fn mutable_values(i: &Incident) -> Result<[Value; 20]> {
+    use Value::{Int, Text};
+    let text = |s: &str| Text(Some(s.to_owned()));
+    Ok([
+        text(i.state.as_str()),
+        Int(Some(i64::from(i.priority))),
+        text(&i.kind),
+        text(&i.source),
+        Int(Some(i64::from(i.silent))),
+        Text(i.note.clone()),
+        Int(i.claimed_by.as_ref().and_then(|a| a.user_id)),
+        Text(i.claimed_by.as_ref().map(|a| a.name.clone())),
+        Text(i.claimed_by.as_ref().and_then(role_text).map(str::to_owned)),
+        Text(i.claimed_at.map(ts)),
+        Text(Some(to_json(&i.dispatches)?)),
+        Text(i.on_scene_at.map(ts)),
+        Text(i.escalated_at.map(ts)),
+        Text(i.disposition.map(|d| d.as_str().to_owned())),
+        Text(i.resolution_note.clone()),
+        Text(i.resolved_at.map(ts)),
+        Text(i.closed_at.map(ts)),
+        Int(Some(i.press_count)),
+        Text(i.accidental_reported_at.map(ts)),
+        Text(Some(ts(i.updated_at))),
+    ])
+}
+
+/// Writes incidents that already exist: `(stored, now)` pairs, `stored` as read in this
+/// transaction. Only the columns that differ for some incident of a chunk are set, one
+/// `WITH v(…) AS (VALUES …) UPDATE incidents … FROM v` per chunk. Leaving an unchanged column out
+/// of `SET` matters: SQLite rewrites the entries of every index on a column named in `SET`
+/// (`state` is in three, and in the partial index's condition), and each rewritten page goes to
+/// the WAL and its fsync. A join changes only the press count and `updated_at`.
+async fn update_incidents(
+    conn: &mut SqliteConnection,
+    incidents: &[(&Incident, &Incident)],
+) -> Result<()> {
+    let rows: Vec<(Id, [Value; 20])> = incidents
+        .iter()
+        .map(|(_, now)| Ok((now.id, mutable_values(now)?)))
+        .collect::<Result<_>>()?;
+    let stored: Vec<[Value; 20]> = incidents
+        .iter()
+        .map(|(before, _)| mutable_values(before))
+        .collect::<Result<_>>()?;
+    let mut start = 0;
+    while start < rows.len() {
+        // Chunk by the widest possible row; the width only shrinks below.
+        let Some(chunk) = multirow::chunks(rows.len() - start, 1 + MUTABLE_COLUMNS.len()).next()
+        else {
+            break;
+        };
+        let chunk = start + chunk.start..start + chunk.end;
+        start = chunk.end;
+        let changed: Vec<usize> = (0..MUTABLE_COLUMNS.len())
+            .filter(|&c| chunk.clone().any(|r| rows[r].1[c] != stored[r][c]))
+            .collect();
+        if changed.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = changed.iter().map(|&c| MUTABLE_COLUMNS[c]).collect();
+        let sets: Vec<String> = names.iter().map(|n| format!("{n} = v.{n}")).collect();
         let sql = multirow::values_sql(
-            "WITH v (id, state, priority, kind, source, silent, note, claimed_by_user_id, \
-             claimed_by_name, claimed_by_role, claimed_at, dispatches, on_scene_at, escalated_at, \
-             disposition, resolution_note, resolved_at, closed_at, press_count, \
-             accidental_reported_at, updated_at) AS (VALUES ",
-            WIDTH,
-            n,
-            ") UPDATE incidents SET state = v.state, priority = v.priority, kind = v.kind, \
-             source = v.source, silent = v.silent, note = v.note, \
-             claimed_by_user_id = v.claimed_by_user_id, claimed_by_name = v.claimed_by_name, \
-             claimed_by_role = v.claimed_by_role, claimed_at = v.claimed_at, \
-             dispatches = v.dispatches, on_scene_at = v.on_scene_at, \
-             escalated_at = v.escalated_at, disposition = v.disposition, \
-             resolution_note = v.resolution_note, resolved_at = v.resolved_at, \
-             closed_at = v.closed_at, press_count = v.press_count, \
-             accidental_reported_at = v.accidental_reported_at, updated_at = v.updated_at \
-             FROM v WHERE incidents.id = v.id",
+            &format!("WITH v (id, {}) AS (VALUES ", names.join(", ")),
+            1 + changed.len(),
+            chunk.len(),
+            &format!(
+                ") UPDATE incidents SET {} FROM v WHERE incidents.id = v.id",
+                sets.join(", ")
+            ),
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        for i in &incidents[chunk] {
-            query = query
-                .bind(i.id)
-                .bind(i.state.as_str())
-                .bind(i64::from(i.priority))
-                .bind(i.kind.clone())
-                .bind(i.source.clone())
-                .bind(i.silent)
-                .bind(i.note.clone())
-                .bind(i.claimed_by.as_ref().and_then(|a| a.user_id))
-                .bind(i.claimed_by.as_ref().map(|a| a.name.clone()))
-                .bind(i.claimed_by.as_ref().and_then(role_text))
-                .bind(i.claimed_at.map(ts))
-                .bind(to_json(&i.dispatches)?)
-                .bind(i.on_scene_at.map(ts))
-                .bind(i.escalated_at.map(ts))
-                .bind(i.disposition.map(|d| d.as_str()))
-                .bind(i.resolution_note.clone())
-                .bind(i.resolved_at.map(ts))
-                .bind(i.closed_at.map(ts))
-                .bind(i.press_count)
-                .bind(i.accidental_reported_at.map(ts))
-                .bind(ts(i.updated_at));
+        for (id, values) in &rows[chunk.clone()] {
+            query = query.bind(*id);
+            for &c in &changed {
+                query = match &values[c] {
+                    Value::Int(v) => query.bind(*v),
+                    Value::Text(v) => query.bind(v.clone()),
+                };
+            }
         }
         let done = query.execute(&mut *conn).await.map_err(map_err)?;
-        if done.rows_affected() != n as u64 {
+        if done.rows_affected() != chunk.len() as u64 {
             return Err(StoreError::NotFound("incident"));
         }
     }

@@ -48,6 +48,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a write waits for the single writer connection before the store reports itself
 /// unavailable.
 const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 400;
+/// WAL pages after which a commit checkpoints (SQLite's default is 1,000, 4 MB). A checkpoint
+/// copies the WAL into the database file inside the commit that triggers it, so under a flood a
+/// small WAL means a stall every few hundred milliseconds; a larger one makes them rarer. The WAL
+/// file is reused after each checkpoint, so this bounds its size (~64 MB), not durability:
+/// every commit is still fsync'd to the WAL (`synchronous=FULL`).
+const WAL_AUTOCHECKPOINT_PAGES: &str = "16000";
 /// Concurrent readers.
 const READ_CONNECTIONS: u32 = 4;
 
@@ -70,7 +78,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // Batches use a few statement shapes per table (see `multirow`): keep them prepared.
+            .statement_cache_capacity(STATEMENT_CACHE);
         // The writer connection is kept for the life of the store (no idle or age recycling):
         // it is the one that owns the WAL and its shared-memory index.
         let writer = SqlitePoolOptions::new()
@@ -79,7 +89,11 @@ impl SqliteStore {
             .max_lifetime(None)
             .idle_timeout(None)
             .acquire_timeout(WRITER_ACQUIRE_TIMEOUT)
-            .connect_with(base.clone().create_if_missing(true))
+            .connect_with(
+                base.clone()
+                    .create_if_missing(true)
+                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES),
+            )
             .await
             .map_err(|e| open_error(path, e))?;
         MIGRATOR

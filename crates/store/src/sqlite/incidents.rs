@@ -91,7 +91,9 @@ pub(super) async fn raise_batch(
     .map_err(map_err)?
     .into_iter()
     .collect();
-    // The open incident of each point (at most one: `incidents_open_per_point`).
+    // The open incident of each point (at most one: `incidents_open_per_point`). `INDEXED BY`
+    // that partial index (its condition is the `state IN` below, verbatim): without statistics
+    // the planner otherwise walks `incidents_by_state`, i.e. every open incident, per batch.
     let mut open_at: HashMap<Id, Id> = HashMap::new();
     // Incidents read or written in this batch, as they stand now.
     let mut current: HashMap<Id, Incident> = HashMap::new();
@@ -100,7 +102,8 @@ pub(super) async fn raise_batch(
     for row in sqlx::query_as::<_, IncidentRow>(concat!(
         "SELECT ",
         incident_columns!(),
-        " FROM incidents WHERE alarm_point_id IN (SELECT value FROM json_each(?)) \
+        " FROM incidents INDEXED BY incidents_open_per_point \
+         WHERE alarm_point_id IN (SELECT value FROM json_each(?)) \
          AND state IN ('received', 'claimed', 'dispatched', 'on_scene') ORDER BY id"
     ))
     .bind(&point_ids)

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{AssertSqlSafe, Row, Sqlite, SqliteConnection};
+use sqlx::{Arguments, AssertSqlSafe, Sqlite, SqliteConnection};
 use xiaoan_core::incident::{
     self as domain, Actor, Command, Incident, NewAlarm, RaiseDecision, TimelineEntry,
 };
@@ -32,18 +32,20 @@ pub(super) async fn raise(
     Ok(outcome)
 }
 
-/// Raises a batch in one transaction, so one fsync covers them all, with a number of SQL
-/// statements that does not grow with the batch (each statement is a round trip to the SQLite
-/// worker thread, which costs two thread switches):
+/// Raises a batch in one transaction, so one fsync covers them all, with a number of round
+/// trips to the SQLite worker thread (each costs two thread switches) that does not grow with
+/// the batch:
 ///
-/// 1. three reads: the idempotency keys, the alarm points and the open incidents of the whole
-///    batch (plus one for incidents only a replay refers to);
+/// 1. `BEGIN IMMEDIATE`, then three reads: the idempotency keys, the alarm points (with the next
+///    incident and event ids) and the open incidents of the whole batch (plus one for incidents
+///    only a replay refers to);
 /// 2. the decisions, in memory and in batch order (`core::incident::raise_or_join`), so a later
 ///    alarm of the batch sees (joins, replays) what an earlier one did; new incidents get
-///    provisional negative ids;
-/// 3. the writes, each one multi-row statement (chunked, see [`multirow`]): the new incidents in
-///    their final state, the joined existing incidents (one `UPDATE … FROM (VALUES …)`), the
-///    timeline entries, the idempotency keys.
+///    provisional negative ids until the end;
+/// 3. all writes in one multi-statement query ([`Writes`]), each table with multi-row statements
+///    (chunked, see [`multirow`]): the new incidents in their final state, the joined existing
+///    incidents (`UPDATE … FROM (VALUES …)`), the timeline entries, the idempotency keys;
+/// 4. `COMMIT` (the fsync).
 ///
 /// An alarm refused before anything is written (unknown alarm point, wrong school) gets its error
 /// in its slot; if a write or the commit fails, nothing of the batch is stored and the whole call
@@ -82,15 +84,23 @@ pub(super) async fn raise_batch(
     point_ids.sort_unstable();
     point_ids.dedup();
     let point_ids = to_json(&point_ids)?;
-    let schools: HashMap<Id, Id> = sqlx::query_as(
-        "SELECT id, school_id FROM alarm_points WHERE id IN (SELECT value FROM json_each(?))",
+    // The batch's alarm points, and the ids the next incident and timeline entry get: one
+    // more than the largest their `AUTOINCREMENT` ever gave (see `push_new_incidents`). Nothing
+    // is written when no point is known, so the ids are only needed along with a point.
+    let points: Vec<(Id, Id, Id, i64)> = sqlx::query_as(
+        "SELECT id, school_id, \
+         MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'incidents'), 0), \
+             COALESCE((SELECT MAX(id) FROM incidents), 0)) + 1, \
+         MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'timeline_entries'), 0), \
+             COALESCE((SELECT MAX(id) FROM timeline_entries), 0)) + 1 \
+         FROM alarm_points WHERE id IN (SELECT value FROM json_each(?))",
     )
     .bind(&point_ids)
     .fetch_all(&mut *tx)
     .await
-    .map_err(map_err)?
-    .into_iter()
-    .collect();
+    .map_err(map_err)?;
+    let next_ids = points.first().map_or((1, 1), |p| (p.2, p.3));
+    let schools: HashMap<Id, Id> = points.iter().map(|p| (p.0, p.1)).collect();
     // The open incident of each point (at most one: `incidents_open_per_point`). `INDEXED BY`
     // that partial index (its condition is the `state IN` below, verbatim): without statistics
     // the planner otherwise walks `incidents_by_state`, i.e. every open incident, per batch.
@@ -222,30 +232,29 @@ pub(super) async fn raise_batch(
     let new_incidents: Vec<&Incident> = (1..=created)
         .map(|n| current.get(&-n).ok_or(StoreError::NotFound("incident")))
         .collect::<Result<_>>()?;
-    let first_new_id = insert_incidents(&mut tx, &new_incidents).await?;
-    let real_id = |id: Id| if id < 0 { first_new_id - 1 - id } else { id };
+    let real_id = |id: Id| if id < 0 { next_ids.0 - 1 - id } else { id };
+    let mut writes = Writes::default();
+    push_new_incidents(&mut writes, &new_incidents, next_ids.0)?;
     let existing: Vec<(&Incident, &Incident)> = joined_existing
         .iter()
         .filter_map(|id| Some((stored.get(id)?, current.get(id)?)))
         .collect();
-    update_incidents(&mut tx, &existing).await?;
+    push_updates(&mut writes, &existing)?;
 
     // Timeline entries in batch order, so event ids follow the order the alarms were decided in.
+    let mut next_entry_id = next_ids.1;
     for outcome in results.iter_mut().flatten() {
         outcome.incident.id = real_id(outcome.incident.id);
         for entry in &mut outcome.entries {
             entry.incident_id = real_id(entry.incident_id);
+            if !outcome.replayed {
+                entry.id = next_entry_id;
+                next_entry_id += 1;
+            }
         }
     }
     let entries: Vec<&TimelineEntry> = results.iter().flatten().flat_map(|o| &o.entries).collect();
-    let first_entry_id = insert_entries(&mut tx, &entries).await?;
-    let mut next_entry_id = first_entry_id;
-    for outcome in results.iter_mut().flatten() {
-        for entry in &mut outcome.entries {
-            entry.id = next_entry_id;
-            next_entry_id += 1;
-        }
-    }
+    push_entries(&mut writes, &entries, next_ids.1)?;
 
     let key_rows: Vec<KeyRow<'_>> = new_keys
         .iter()
@@ -259,7 +268,9 @@ pub(super) async fn raise_batch(
             })
         })
         .collect();
-    insert_keys(&mut tx, &key_rows, now).await?;
+    push_keys(&mut writes, &key_rows, now)?;
+    // Every write of the batch in one round trip to the SQLite thread.
+    writes.run(&mut tx).await?;
     tx.commit().await.map_err(map_err)?;
     for outcome in results.iter().flatten().filter(|o| !o.replayed) {
         tracing::debug!(
@@ -436,9 +447,60 @@ fn role_text(actor: &Actor) -> Option<&'static str> {
     actor.role.map(|r| r.as_str())
 }
 
-type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
+/// Several write statements sent to the SQLite worker as one multi-statement query: one round
+/// trip (two thread switches) for all the writes of a batch. sqlx runs the statements of one
+/// query string in order and hands each the next positional arguments.
+#[derive(Default)]
+struct Writes {
+    sql: String,
+    args: SqliteArguments,
+    /// Rows the statements must change in all.
+    rows: u64,
+}
 
-/// The columns [`bind_new_incident`] binds, in order.
+impl Writes {
+    /// Starts a statement that will change `rows` rows.
+    fn statement(&mut self, sql: &str, rows: usize) {
+        if !self.sql.is_empty() {
+            self.sql.push_str(";\n");
+        }
+        self.sql.push_str(sql);
+        self.rows += rows as u64;
+    }
+
+    fn bind<'t, T: sqlx::Encode<'t, Sqlite> + sqlx::Type<Sqlite>>(&mut self, value: T) {
+        // Encoding into SqliteArguments only fails for values out of SQLite's range (none of
+        // ours); a failure would surface as the statement's error, so it is not lost.
+        if let Err(e) = self.args.add(value) {
+            tracing::error!(error = %e, "binding a batch value");
+        }
+    }
+
+    /// Runs everything; checks that exactly the expected number of rows changed.
+    async fn run(self, conn: &mut SqliteConnection) -> Result<()> {
+        if self.sql.is_empty() {
+            return Ok(());
+        }
+        // Small batches (the usual shapes under light load) stay prepared; a large batch's text
+        // is rarely seen twice, so it is not kept.
+        let keep = self.rows <= 16;
+        let done = sqlx::query_with(AssertSqlSafe(self.sql), self.args)
+            .persistent(keep)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() != self.rows {
+            return Err(StoreError::Other(format!(
+                "batch write changed {} rows, expected {}",
+                done.rows_affected(),
+                self.rows
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The columns [`push_new_incident`] binds, in order, after `id`.
 const INCIDENT_INSERT_COLUMNS: &str = "school_id, alarm_point_id, state, priority, kind, source, \
      silent, note, raised_by_user_id, raised_by_name, raised_by_role, raised_at, received_at, \
      claimed_by_user_id, claimed_by_name, claimed_by_role, claimed_at, dispatches, on_scene_at, \
@@ -446,104 +508,84 @@ const INCIDENT_INSERT_COLUMNS: &str = "school_id, alarm_point_id, state, priorit
      accidental_reported_at, updated_at, details";
 const INCIDENT_INSERT_WIDTH: usize = 28;
 
-fn bind_new_incident<'q>(q: SqliteQuery<'q>, i: &Incident) -> Result<SqliteQuery<'q>> {
-    Ok(q.bind(i.school_id)
-        .bind(i.alarm_point_id)
-        .bind(i.state.as_str())
-        .bind(i64::from(i.priority))
-        .bind(i.kind.clone())
-        .bind(i.source.clone())
-        .bind(i.silent)
-        .bind(i.note.clone())
-        .bind(i.raised_by.user_id)
-        .bind(i.raised_by.name.clone())
-        .bind(role_text(&i.raised_by))
-        .bind(ts(i.raised_at))
-        .bind(ts(i.received_at))
-        .bind(i.claimed_by.as_ref().and_then(|a| a.user_id))
-        .bind(i.claimed_by.as_ref().map(|a| a.name.clone()))
-        .bind(i.claimed_by.as_ref().and_then(role_text))
-        .bind(i.claimed_at.map(ts))
-        .bind(to_json(&i.dispatches)?)
-        .bind(i.on_scene_at.map(ts))
-        .bind(i.escalated_at.map(ts))
-        .bind(i.disposition.map(|d| d.as_str()))
-        .bind(i.resolution_note.clone())
-        .bind(i.resolved_at.map(ts))
-        .bind(i.closed_at.map(ts))
-        .bind(i.press_count)
-        .bind(i.accidental_reported_at.map(ts))
-        .bind(ts(i.updated_at))
-        .bind(to_json(&i.details)?))
+fn push_new_incident(w: &mut Writes, i: &Incident) -> Result<()> {
+    w.bind(i.school_id);
+    w.bind(i.alarm_point_id);
+    w.bind(i.state.as_str());
+    w.bind(i64::from(i.priority));
+    w.bind(i.kind.clone());
+    w.bind(i.source.clone());
+    w.bind(i.silent);
+    w.bind(i.note.clone());
+    w.bind(i.raised_by.user_id);
+    w.bind(i.raised_by.name.clone());
+    w.bind(role_text(&i.raised_by));
+    w.bind(ts(i.raised_at));
+    w.bind(ts(i.received_at));
+    w.bind(i.claimed_by.as_ref().and_then(|a| a.user_id));
+    w.bind(i.claimed_by.as_ref().map(|a| a.name.clone()));
+    w.bind(i.claimed_by.as_ref().and_then(role_text));
+    w.bind(i.claimed_at.map(ts));
+    w.bind(to_json(&i.dispatches)?);
+    w.bind(i.on_scene_at.map(ts));
+    w.bind(i.escalated_at.map(ts));
+    w.bind(i.disposition.map(|d| d.as_str()));
+    w.bind(i.resolution_note.clone());
+    w.bind(i.resolved_at.map(ts));
+    w.bind(i.closed_at.map(ts));
+    w.bind(i.press_count);
+    w.bind(i.accidental_reported_at.map(ts));
+    w.bind(ts(i.updated_at));
+    w.bind(to_json(&i.details)?);
+    Ok(())
 }
 
 async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<Id> {
+    let mut w = Writes::default();
+    w.statement("", 1);
+    push_new_incident(&mut w, i)?;
     let sql = multirow::values_sql(
         &format!("INSERT INTO incidents ({INCIDENT_INSERT_COLUMNS}) VALUES "),
         INCIDENT_INSERT_WIDTH,
         1,
         " RETURNING id",
     );
-    bind_new_incident(sqlx::query(AssertSqlSafe(sql)), i)?
+    sqlx::query_scalar_with(AssertSqlSafe(sql), w.args)
         .fetch_one(&mut *conn)
         .await
-        .map_err(map_err)?
-        .try_get(0)
         .map_err(map_err)
 }
 
-/// Runs multi-row `INSERT`s of `rows` (chunked, see [`multirow`]) into a table with an
-/// `AUTOINCREMENT` id and returns the id of the first row; the others follow it one by one.
+/// Adds the inserts of new incidents, in order, with the ids `first_id`, `first_id + 1`, ….
 ///
-/// Why the ids are consecutive and in `VALUES` order: SQLite inserts the rows of a `VALUES` list
-/// one after another, in order, and an `AUTOINCREMENT` rowid is one more than the largest ever
-/// used in the table (`sqlite_sequence`). All writes go through the single writer connection
-/// inside this `BEGIN IMMEDIATE` transaction, so nothing else inserts in between and no table
-/// here has triggers: the rows of one statement get `last − n + 1 ..= last`, where `last` is
-/// `last_insert_rowid()` after it. (`RETURNING` would also give the ids, but SQLite documents its
-/// row order as unspecified.) Consecutive chunks continue the same sequence; that is checked.
-async fn insert_rows<T>(
-    conn: &mut SqliteConnection,
-    rows: &[T],
-    head: &str,
-    width: usize,
-    bind: impl for<'q> Fn(SqliteQuery<'q>, &T) -> Result<SqliteQuery<'q>>,
-) -> Result<i64> {
-    let mut first = None;
-    let mut next = 0;
-    for chunk in multirow::chunks(rows.len(), width) {
-        let n = chunk.len();
-        let mut query = sqlx::query(AssertSqlSafe(multirow::values_sql(head, width, n, "")));
-        for row in &rows[chunk] {
-            query = bind(query, row)?;
+/// The ids are given explicitly rather than read back: the caller took `first_id` as one more
+/// than the largest id the table ever used (`sqlite_sequence`, and `MAX(id)` to be safe) inside
+/// this `BEGIN IMMEDIATE` transaction on the single writer connection, so nothing else can insert
+/// in between, and an `AUTOINCREMENT` table would have given exactly these ids to rows inserted
+/// in this order (SQLite raises `sqlite_sequence` to an explicit id, so later ids stay above
+/// them and are never reused). Were the reasoning ever wrong, an id already taken fails the
+/// primary key and the whole batch, instead of misnumbering anything; the conformance checks
+/// compare the ids answered with the rows stored.
+fn push_new_incidents(w: &mut Writes, incidents: &[&Incident], first_id: Id) -> Result<()> {
+    for chunk in multirow::chunks(incidents.len(), 1 + INCIDENT_INSERT_WIDTH) {
+        w.statement(
+            &multirow::values_sql(
+                &format!("INSERT INTO incidents (id, {INCIDENT_INSERT_COLUMNS}) VALUES "),
+                1 + INCIDENT_INSERT_WIDTH,
+                chunk.len(),
+                "",
+            ),
+            chunk.len(),
+        );
+        for n in chunk.clone() {
+            w.bind(first_id + n as i64);
+            push_new_incident(w, incidents[n])?;
         }
-        let done = query.execute(&mut *conn).await.map_err(map_err)?;
-        let chunk_first = done.last_insert_rowid() - (n as i64 - 1);
-        if done.rows_affected() != n as u64 || (first.is_some() && chunk_first != next) {
-            return Err(StoreError::Other(format!(
-                "multi-row insert: {} rows, ids from {chunk_first}, expected {n} rows from {next}",
-                done.rows_affected()
-            )));
-        }
-        first.get_or_insert(chunk_first);
-        next = chunk_first + n as i64;
     }
-    Ok(first.unwrap_or(0))
+    Ok(())
 }
 
-/// Inserts new incidents in order; returns the id of the first (the rest follow consecutively).
-async fn insert_incidents(conn: &mut SqliteConnection, incidents: &[&Incident]) -> Result<Id> {
-    insert_rows(
-        conn,
-        incidents,
-        &format!("INSERT INTO incidents ({INCIDENT_INSERT_COLUMNS}) VALUES "),
-        INCIDENT_INSERT_WIDTH,
-        |q, i| bind_new_incident(q, i),
-    )
-    .await
-}
-
-/// The mutable incident columns, in the order [`bind_mutable`] binds them.
+/// The mutable incident columns, in the order [`mutable_values`] gives them.
 const MUTABLE_COLUMNS: [&str; 20] = [
     "state",
     "priority",
@@ -602,16 +644,13 @@ fn mutable_values(i: &Incident) -> Result<[Value; 20]> {
     ])
 }
 
-/// Writes incidents that already exist: `(stored, now)` pairs, `stored` as read in this
-/// transaction. Only the columns that differ for some incident of a chunk are set, one
+/// Adds the updates of incidents that already exist: `(stored, now)` pairs, `stored` as read in
+/// this transaction. Only the columns that differ for some incident of a chunk are set, one
 /// `WITH v(…) AS (VALUES …) UPDATE incidents … FROM v` per chunk. Leaving an unchanged column out
 /// of `SET` matters: SQLite rewrites the entries of every index on a column named in `SET`
 /// (`state` is in three, and in the partial index's condition), and each rewritten page goes to
 /// the WAL and its fsync. A join changes only the press count and `updated_at`.
-async fn update_incidents(
-    conn: &mut SqliteConnection,
-    incidents: &[(&Incident, &Incident)],
-) -> Result<()> {
+fn push_updates(w: &mut Writes, incidents: &[(&Incident, &Incident)]) -> Result<()> {
     let rows: Vec<(Id, [Value; 20])> = incidents
         .iter()
         .map(|(_, now)| Ok((now.id, mutable_values(now)?)))
@@ -622,7 +661,7 @@ async fn update_incidents(
         .collect::<Result<_>>()?;
     let mut start = 0;
     while start < rows.len() {
-        // Chunk by the widest possible row; the width only shrinks below.
+        // Chunked by the widest possible row; fewer columns only take fewer parameters.
         let Some(chunk) = multirow::chunks(rows.len() - start, 1 + MUTABLE_COLUMNS.len()).next()
         else {
             break;
@@ -637,53 +676,60 @@ async fn update_incidents(
         }
         let names: Vec<&str> = changed.iter().map(|&c| MUTABLE_COLUMNS[c]).collect();
         let sets: Vec<String> = names.iter().map(|n| format!("{n} = v.{n}")).collect();
-        let sql = multirow::values_sql(
-            &format!("WITH v (id, {}) AS (VALUES ", names.join(", ")),
-            1 + changed.len(),
-            chunk.len(),
-            &format!(
-                ") UPDATE incidents SET {} FROM v WHERE incidents.id = v.id",
-                sets.join(", ")
+        w.statement(
+            &multirow::values_sql(
+                &format!("WITH v (id, {}) AS (VALUES ", names.join(", ")),
+                1 + changed.len(),
+                chunk.len(),
+                &format!(
+                    ") UPDATE incidents SET {} FROM v WHERE incidents.id = v.id",
+                    sets.join(", ")
+                ),
             ),
+            chunk.len(),
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (id, values) in &rows[chunk.clone()] {
-            query = query.bind(*id);
+        for (id, values) in &rows[chunk] {
+            w.bind(*id);
             for &c in &changed {
-                query = match &values[c] {
-                    Value::Int(v) => query.bind(*v),
-                    Value::Text(v) => query.bind(v.clone()),
-                };
+                match &values[c] {
+                    Value::Int(v) => w.bind(*v),
+                    Value::Text(v) => w.bind(v.clone()),
+                }
             }
-        }
-        let done = query.execute(&mut *conn).await.map_err(map_err)?;
-        if done.rows_affected() != chunk.len() as u64 {
-            return Err(StoreError::NotFound("incident"));
         }
     }
     Ok(())
 }
 
-/// Appends entries to the event log in order; returns the id of the first (the rest follow).
-async fn insert_entries(conn: &mut SqliteConnection, entries: &[&TimelineEntry]) -> Result<i64> {
-    insert_rows(
-        conn,
-        entries,
-        "INSERT INTO timeline_entries (incident_id, at, kind, actor_user_id, actor_name, \
-         actor_role, note, data) VALUES ",
-        8,
-        |q, e| {
-            Ok(q.bind(e.incident_id)
-                .bind(ts(e.at))
-                .bind(e.kind.as_str())
-                .bind(e.actor.user_id)
-                .bind(e.actor.name.clone())
-                .bind(role_text(&e.actor))
-                .bind(e.note.clone())
-                .bind(to_json(&e.data)?))
-        },
-    )
-    .await
+/// Adds the inserts of timeline entries, in order, with the ids `first_id`, `first_id + 1`, …
+/// (see [`push_new_incidents`] for why explicit ids are right).
+fn push_entries(w: &mut Writes, entries: &[&TimelineEntry], first_id: i64) -> Result<()> {
+    const WIDTH: usize = 9;
+    for chunk in multirow::chunks(entries.len(), WIDTH) {
+        w.statement(
+            &multirow::values_sql(
+                "INSERT INTO timeline_entries (id, incident_id, at, kind, actor_user_id, \
+                 actor_name, actor_role, note, data) VALUES ",
+                WIDTH,
+                chunk.len(),
+                "",
+            ),
+            chunk.len(),
+        );
+        for n in chunk {
+            let e = entries[n];
+            w.bind(first_id + n as i64);
+            w.bind(e.incident_id);
+            w.bind(ts(e.at));
+            w.bind(e.kind.as_str());
+            w.bind(e.actor.user_id);
+            w.bind(e.actor.name.clone());
+            w.bind(role_text(&e.actor));
+            w.bind(e.note.clone());
+            w.bind(to_json(&e.data)?);
+        }
+    }
+    Ok(())
 }
 
 /// An idempotency key to store: the answer a repeat of it gets.
@@ -694,30 +740,31 @@ struct KeyRow<'a> {
     entry_ids: Vec<i64>,
 }
 
-/// Stores keys in order (the table's plain rowids follow the same rule as in [`insert_rows`]).
-async fn insert_keys(
-    conn: &mut SqliteConnection,
-    keys: &[KeyRow<'_>],
-    now: DateTime<Utc>,
-) -> Result<()> {
+/// Adds the inserts of idempotency keys.
+fn push_keys(w: &mut Writes, keys: &[KeyRow<'_>], now: DateTime<Utc>) -> Result<()> {
+    const WIDTH: usize = 6;
     let created_at = ts(now);
-    insert_rows(
-        conn,
-        keys,
-        "INSERT INTO idempotency_keys (principal, key, incident_id, joined, entry_ids, \
-         created_at) VALUES ",
-        6,
-        |q, k| {
-            Ok(q.bind(k.key.principal.clone())
-                .bind(k.key.key.clone())
-                .bind(k.incident_id)
-                .bind(k.joined)
-                .bind(to_json(&k.entry_ids)?)
-                .bind(created_at.clone()))
-        },
-    )
-    .await
-    .map(drop)
+    for chunk in multirow::chunks(keys.len(), WIDTH) {
+        w.statement(
+            &multirow::values_sql(
+                "INSERT INTO idempotency_keys (principal, key, incident_id, joined, entry_ids, \
+                 created_at) VALUES ",
+                WIDTH,
+                chunk.len(),
+                "",
+            ),
+            chunk.len(),
+        );
+        for k in &keys[chunk] {
+            w.bind(k.key.principal.clone());
+            w.bind(k.key.key.clone());
+            w.bind(k.incident_id);
+            w.bind(k.joined);
+            w.bind(to_json(&k.entry_ids)?);
+            w.bind(created_at.clone());
+        }
+    }
+    Ok(())
 }
 
 /// Writes every mutable field of an incident that already exists.

@@ -222,3 +222,64 @@ fn error_mapping() {
         StoreError::Other(_)
     ));
 }
+
+/// A batch numbers new incidents and events past the largest id `AUTOINCREMENT` ever gave, even
+/// when the rows holding it are gone, and the ids answered are the ids stored.
+#[tokio::test]
+async fn batch_ids_never_reuse_an_id_autoincrement_gave() {
+    use crate::RaiseRequest;
+    let (store, _dir) = open_seeded().await;
+    let first = store
+        .raise_alarm(&alarm(conformance::POINT_A1, 1, at(0)), None, at(0))
+        .await
+        .unwrap();
+    // As if the newest rows had been deleted: the sequence is ahead of MAX(id).
+    for table in ["incidents", "timeline_entries"] {
+        sqlx::query("UPDATE sqlite_sequence SET seq = seq + 100 WHERE name = ?")
+            .bind(table)
+            .execute(&store.writer)
+            .await
+            .unwrap();
+    }
+    let batch: Vec<RaiseRequest> = [conformance::POINT_A2, conformance::POINT_A1]
+        .into_iter()
+        .map(|p| RaiseRequest {
+            alarm: alarm(p, 1, at(1)),
+            key: None,
+        })
+        .collect();
+    let results = store.raise_alarms(&batch, at(1)).await.unwrap();
+    let created = results[0].as_ref().unwrap();
+    let joined = results[1].as_ref().unwrap();
+    assert_eq!(created.incident.id, first.incident.id + 101);
+    let last_entry = first.entries.last().unwrap().id;
+    let ids: Vec<i64> = created
+        .entries
+        .iter()
+        .chain(&joined.entries)
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(ids, [last_entry + 101, last_entry + 102, last_entry + 103]);
+    let logged: Vec<_> = store
+        .events_since(last_entry, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.entry.id, e.entry.incident_id))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            (ids[0], created.incident.id),
+            (ids[1], created.incident.id),
+            (ids[2], first.incident.id)
+        ]
+    );
+    // A later plain insert continues above them.
+    let next = store
+        .raise_alarm(&alarm(conformance::POINT_B, 1, at(2)), None, at(2))
+        .await
+        .unwrap();
+    assert_eq!(next.incident.id, created.incident.id + 1);
+    assert_eq!(next.entries[0].id, ids[2] + 1);
+}

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, AssertSqlSafe, Sqlite, SqliteConnection};
+use sqlx::{Arguments, AssertSqlSafe, FromRow, Row, Sqlite, SqliteConnection};
 use xiaoan_core::incident::{
     self as domain, Actor, Command, Incident, NewAlarm, RaiseDecision, TimelineEntry,
 };
@@ -36,9 +36,9 @@ pub(super) async fn raise(
 /// trips to the SQLite worker thread (each costs two thread switches) that does not grow with
 /// the batch:
 ///
-/// 1. `BEGIN IMMEDIATE`, then three reads: the idempotency keys, the alarm points (with the next
-///    incident and event ids) and the open incidents of the whole batch (plus one for incidents
-///    only a replay refers to);
+/// 1. `BEGIN IMMEDIATE`, then three reads in one round trip: the idempotency keys, the alarm
+///    points (with the next incident and event ids) and the open incidents of the whole batch
+///    (plus one more read for incidents only a replay refers to);
 /// 2. the decisions, in memory and in batch order (`core::incident::raise_or_join`), so a later
 ///    alarm of the batch sees (joins, replays) what an earlier one did; new incidents get
 ///    provisional negative ids until the end;
@@ -62,69 +62,79 @@ pub(super) async fn raise_batch(
         .filter_map(|r| r.key.as_ref())
         .map(|k| (k.principal.as_str(), k.key.as_str()))
         .collect();
-    // (principal, key) → (incident id, joined): stored before, or written earlier in this batch.
-    let mut seen_keys: HashMap<(&str, &str), (Id, bool)> = HashMap::new();
-    let mut stored_keys: Vec<(String, String, Id, bool)> = Vec::new();
-    if !keys.is_empty() {
-        stored_keys = sqlx::query_as(
-            "SELECT k.principal, k.key, k.incident_id, k.joined FROM json_each(?) AS j \
-             JOIN idempotency_keys AS k ON k.principal = json_extract(j.value, '$[0]') \
-             AND k.key = json_extract(j.value, '$[1]')",
-        )
-        .bind(to_json(&keys)?)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-    }
-    for (p, k, id, joined) in &stored_keys {
-        seen_keys.insert((p.as_str(), k.as_str()), (*id, *joined));
-    }
-
     let mut point_ids: Vec<Id> = batch.iter().map(|r| r.alarm.alarm_point_id).collect();
     point_ids.sort_unstable();
     point_ids.dedup();
-    let point_ids = to_json(&point_ids)?;
-    // The batch's alarm points, and the ids the next incident and timeline entry get: one
-    // more than the largest their `AUTOINCREMENT` ever gave (see `push_new_incidents`). Nothing
-    // is written when no point is known, so the ids are only needed along with a point.
-    let points: Vec<(Id, Id, Id, i64)> = sqlx::query_as(
-        "SELECT id, school_id, \
+    // One round trip for three reads (sqlx runs the statements of one query string in order, each
+    // with its own arguments; the first column tells which one a row comes from):
+    // - `k`: the batch's idempotency keys already stored;
+    // - `p`: its alarm points, with the ids the next incident and timeline entry get: one more
+    //   than the largest their `AUTOINCREMENT` ever gave (see `push_new_incidents`). Nothing is
+    //   written when no point is known, so the ids are only needed along with a point;
+    // - `i`: the open incident of each point (at most one: `incidents_open_per_point`), read
+    //   `INDEXED BY` that partial index (its condition is the `state IN` below, verbatim):
+    //   without statistics the planner otherwise walks `incidents_by_state`, i.e. every open
+    //   incident.
+    let rows = sqlx::query(concat!(
+        "SELECT 'k' AS batch_row, k.principal, k.key, k.incident_id, k.joined \
+         FROM json_each(?) AS j JOIN idempotency_keys AS k \
+         ON k.principal = json_extract(j.value, '$[0]') AND k.key = json_extract(j.value, '$[1]'); \
+         SELECT 'p' AS batch_row, id, school_id, \
          MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'incidents'), 0), \
-             COALESCE((SELECT MAX(id) FROM incidents), 0)) + 1, \
+             COALESCE((SELECT MAX(id) FROM incidents), 0)) + 1 AS next_incident, \
          MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'timeline_entries'), 0), \
-             COALESCE((SELECT MAX(id) FROM timeline_entries), 0)) + 1 \
-         FROM alarm_points WHERE id IN (SELECT value FROM json_each(?))",
-    )
-    .bind(&point_ids)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(map_err)?;
-    let next_ids = points.first().map_or((1, 1), |p| (p.2, p.3));
-    let schools: HashMap<Id, Id> = points.iter().map(|p| (p.0, p.1)).collect();
-    // The open incident of each point (at most one: `incidents_open_per_point`). `INDEXED BY`
-    // that partial index (its condition is the `state IN` below, verbatim): without statistics
-    // the planner otherwise walks `incidents_by_state`, i.e. every open incident, per batch.
-    let mut open_at: HashMap<Id, Id> = HashMap::new();
-    // Incidents read or written in this batch, as they stand now.
-    let mut current: HashMap<Id, Incident> = HashMap::new();
-    // Open incidents as read, before this batch changed them.
-    let mut stored: HashMap<Id, Incident> = HashMap::new();
-    for row in sqlx::query_as::<_, IncidentRow>(concat!(
-        "SELECT ",
+             COALESCE((SELECT MAX(id) FROM timeline_entries), 0)) + 1 AS next_entry \
+         FROM alarm_points WHERE id IN (SELECT value FROM json_each(?)); \
+         SELECT 'i' AS batch_row, ",
         incident_columns!(),
         " FROM incidents INDEXED BY incidents_open_per_point \
          WHERE alarm_point_id IN (SELECT value FROM json_each(?)) \
          AND state IN ('received', 'claimed', 'dispatched', 'on_scene') ORDER BY id"
     ))
-    .bind(&point_ids)
+    .bind(to_json(&keys)?)
+    .bind(to_json(&point_ids)?)
+    .bind(to_json(&point_ids)?)
     .fetch_all(&mut *tx)
     .await
-    .map_err(map_err)?
-    {
-        let incident = Incident::try_from(row)?;
-        open_at.insert(incident.alarm_point_id, incident.id);
-        stored.insert(incident.id, incident.clone());
-        current.insert(incident.id, incident);
+    .map_err(map_err)?;
+
+    // (principal, key) → (incident id, joined): stored before, or written earlier in this batch.
+    let mut seen_keys: HashMap<(&str, &str), (Id, bool)> = HashMap::new();
+    let mut stored_keys: Vec<(String, String, Id, bool)> = Vec::new();
+    let mut next_ids = (1, 1);
+    let mut schools: HashMap<Id, Id> = HashMap::new();
+    let mut open_at: HashMap<Id, Id> = HashMap::new();
+    // Incidents read or written in this batch, as they stand now.
+    let mut current: HashMap<Id, Incident> = HashMap::new();
+    // Open incidents as read, before this batch changed them.
+    let mut stored: HashMap<Id, Incident> = HashMap::new();
+    for row in &rows {
+        let kind: &str = row.try_get(0).map_err(map_err)?;
+        match kind {
+            "k" => stored_keys.push((
+                row.try_get("principal").map_err(map_err)?,
+                row.try_get("key").map_err(map_err)?,
+                row.try_get("incident_id").map_err(map_err)?,
+                row.try_get("joined").map_err(map_err)?,
+            )),
+            "p" => {
+                let id: Id = row.try_get("id").map_err(map_err)?;
+                schools.insert(id, row.try_get("school_id").map_err(map_err)?);
+                next_ids = (
+                    row.try_get("next_incident").map_err(map_err)?,
+                    row.try_get("next_entry").map_err(map_err)?,
+                );
+            }
+            _ => {
+                let incident = Incident::try_from(IncidentRow::from_row(row).map_err(map_err)?)?;
+                open_at.insert(incident.alarm_point_id, incident.id);
+                stored.insert(incident.id, incident.clone());
+                current.insert(incident.id, incident);
+            }
+        }
+    }
+    for (p, k, id, joined) in &stored_keys {
+        seen_keys.insert((p.as_str(), k.as_str()), (*id, *joined));
     }
     // Incidents only a replayed key refers to (closed since, or at a point not in the batch).
     let mut missing: Vec<Id> = stored_keys

@@ -1,6 +1,7 @@
 //! Multi-row statements: `INSERT … VALUES (…), (…), …` and `WITH v(…) AS (VALUES …) UPDATE … FROM
-//! v`, so a batch writes each table with one statement instead of one per row (every statement
-//! is a round trip to sqlx's SQLite worker thread).
+//! v`, so a batch writes each table with one statement instead of one per row (SQLite runs each
+//! statement separately; the alarm batch also sends all its statements to sqlx's SQLite worker
+//! thread in one round trip, see `incidents::Writes`).
 //!
 //! A batch is cut into chunks whose row counts are powers of two (largest first), each under
 //! SQLite's bound-parameter limit. So a batch of n rows takes at most ⌈log₂ n⌉ + 1 statements per

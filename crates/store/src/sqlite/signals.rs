@@ -71,8 +71,12 @@ impl TryFrom<HealthRow> for DeviceHealth {
 }
 
 /// Stores a batch of signals in one transaction with multi-row inserts (see
-/// [`super::multirow`]); ids are consecutive in batch order for the reason given in
-/// `incidents::insert_rows` (single writer, `AUTOINCREMENT`, rows inserted in `VALUES` order).
+/// [`super::multirow`]). Their ids are read back: with `AUTOINCREMENT`, the single writer
+/// connection inside `BEGIN IMMEDIATE` and no triggers, SQLite inserts the rows of a `VALUES` list
+/// in order, each one above the largest id the table ever used, so the rows of one statement get
+/// `last_insert_rowid() - n + 1 ..= last_insert_rowid()`. (`RETURNING` would give them too, but
+/// SQLite leaves its row order unspecified.) The count and the continuity between chunks are
+/// checked.
 pub(super) async fn record(store: &SqliteStore, signals: &[Signal]) -> Result<Vec<Signal>> {
     const WIDTH: usize = 9;
     let mut tx = store.begin_write().await?;

@@ -72,25 +72,7 @@ impl Decision {
 
 /// The stable snake-case name of a kind, as stored on incidents and signals.
 pub fn kind_name(kind: &AlarmKind) -> &'static str {
-    match kind {
-        AlarmKind::Panic => "panic",
-        AlarmKind::SilentPanic => "silent_panic",
-        AlarmKind::HoldUp => "hold_up",
-        AlarmKind::Duress => "duress",
-        AlarmKind::Fire => "fire",
-        AlarmKind::Medical => "medical",
-        AlarmKind::Burglary => "burglary",
-        AlarmKind::Tamper => "tamper",
-        AlarmKind::AcLoss => "ac_loss",
-        AlarmKind::LowBattery => "low_battery",
-        AlarmKind::PeriodicTest => "periodic_test",
-        AlarmKind::ManualTest => "manual_test",
-        AlarmKind::Opening => "opening",
-        AlarmKind::Closing => "closing",
-        AlarmKind::Trouble => "trouble",
-        AlarmKind::Restore => "restore",
-        AlarmKind::Unknown { .. } => "unknown",
-    }
+    kind.as_str()
 }
 
 fn token_name(token: &Token) -> &'static str {

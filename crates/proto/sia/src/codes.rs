@@ -42,6 +42,29 @@ pub enum Route {
 }
 
 impl AlarmKind {
+    /// The stable snake-case name, as stored on incidents and signals.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Panic => "panic",
+            Self::SilentPanic => "silent_panic",
+            Self::HoldUp => "hold_up",
+            Self::Duress => "duress",
+            Self::Fire => "fire",
+            Self::Medical => "medical",
+            Self::Burglary => "burglary",
+            Self::Tamper => "tamper",
+            Self::AcLoss => "ac_loss",
+            Self::LowBattery => "low_battery",
+            Self::PeriodicTest => "periodic_test",
+            Self::ManualTest => "manual_test",
+            Self::Opening => "opening",
+            Self::Closing => "closing",
+            Self::Trouble => "trouble",
+            Self::Restore => "restore",
+            Self::Unknown { .. } => "unknown",
+        }
+    }
+
     /// Chinese label.
     pub fn label_zh(&self) -> &'static str {
         match self {

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use xiaoan_core::access::{self, Role};
 use xiaoan_core::model::{Directory, Id, User};
 
+use super::{list_limit, scope_of};
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Sees things tied to no school (unregistered accounts).
@@ -31,23 +32,12 @@ pub(crate) fn sees_device_item(dir: &Directory, user: &User, school_id: Option<I
     }
 }
 
-fn scope_of(dir: &Directory, user: &User) -> Option<Vec<Id>> {
-    (user.role != Role::Sysadmin).then(|| dir.visible_schools(user))
-}
-
 pub(crate) async fn signals(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let limit = match query.get("limit") {
-        Some(l) => l
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=1000).contains(l))
-            .ok_or_else(|| ApiError::bad_request("limit must be a number from 1 to 1000"))?,
-        None => 200,
-    };
+    let limit = list_limit(&query)?;
     let dir = state.hub.directory().await;
     let filter = xiaoan_store::SignalFilter {
         school_ids: scope_of(&dir, &user.user),

@@ -15,7 +15,7 @@ use xiaoan_core::model::Directory;
 use xiaoan_store::IncidentFilter;
 
 use super::alarms::check_note;
-use super::{require, sees, visible_incident};
+use super::{list_limit, require, scope_of, sees, visible_incident};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
@@ -53,16 +53,9 @@ pub(crate) async fn list(
         Some(spec) => parse_states(spec)?,
         None => Vec::new(),
     };
-    let limit = match query.get("limit") {
-        Some(l) => l
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=1000).contains(l))
-            .ok_or_else(|| ApiError::bad_request("limit must be a number from 1 to 1000"))?,
-        None => 200,
-    };
+    let limit = list_limit(&query)?;
     let dir = state.hub.directory().await;
-    let school_ids = (user.user.role != Role::Sysadmin).then(|| dir.visible_schools(&user.user));
+    let school_ids = scope_of(&dir, &user.user);
     let mut incidents = state
         .hub
         .store()

@@ -65,6 +65,23 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// The `limit` query parameter of a list: 1 to 1000, default 200.
+fn list_limit(query: &std::collections::HashMap<String, String>) -> ApiResult<u32> {
+    match query.get("limit") {
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=1000).contains(l))
+            .ok_or_else(|| ApiError::bad_request("limit must be a number from 1 to 1000")),
+        None => Ok(200),
+    }
+}
+
+/// The schools a list is restricted to: the user's visible schools (sysadmins: all).
+fn scope_of(dir: &Directory, user: &User) -> Option<Vec<xiaoan_core::model::Id>> {
+    (user.role != xiaoan_core::access::Role::Sysadmin).then(|| dir.visible_schools(user))
+}
+
 /// Refuses with 403 unless the user's role may do `action`.
 fn require(user: &CurrentUser, action: Action) -> ApiResult<()> {
     if access::allowed(user.user.role, action) {

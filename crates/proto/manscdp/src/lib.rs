@@ -1,0 +1,1 @@
+//! `xiaoan-manscdp`: MANSCDP XML bodies of GB/T 28181.

@@ -13,6 +13,6 @@ pub mod accounts;
 pub mod listener;
 pub mod policy;
 
-pub use accounts::{AccountConfig, Accounts, AccountsError};
+pub use accounts::{AccountConfig, Accounts, AccountsError, RouteChoice};
 pub use listener::{Dc09Settings, run_tcp, run_udp};
 pub use policy::{Decision, Reply, decide};

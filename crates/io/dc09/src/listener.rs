@@ -14,11 +14,11 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use xiaoan_hub::Hub;
-use xiaoan_sia::{DecodeError, Decoder, Frame, FrameReader, TimeWindow, reply};
+use xiaoan_sia::{DecodeError, Decoder, Frame, FrameReader, TimeWindow};
 use xiaoan_store::StoreError;
 
 use crate::accounts::Accounts;
-use crate::policy::{self, Decision, Reply};
+use crate::policy::{self, Decision};
 
 /// Listener settings.
 #[derive(Debug, Clone)]
@@ -89,13 +89,7 @@ async fn handle(ctx: &Ctx, frame: &Frame, peer: &str) -> Option<Vec<u8>> {
         tracing::error!(%peer, account = %frame.header.account, seq = frame.header.seq, error = %e, "DC-09 frame NOT stored: no ACK, the panel will retry");
         return None;
     }
-    let encoded = match &decision.reply {
-        Reply::Ack { key } => {
-            reply::ack_for(frame, key.as_ref(), now.naive_utc(), &mut rand::rng())
-        }
-        Reply::Nak => Ok(reply::nak_with(now.naive_utc(), frame.crc_format)),
-        Reply::Duh => reply::duh(frame),
-    };
+    let encoded = decision.reply.encode(frame, now);
     match encoded {
         Ok(bytes) => Some(bytes),
         Err(e) => {

@@ -6,7 +6,9 @@
 //! unauthenticated-signal alert; an encrypted frame outside the −40 s/+20 s window gets `NAK` and
 //! nothing else; a plain frame from an unknown account is acknowledged and shown to supervisors;
 //! an encrypted one gets `DUH`. Events route to incidents (panic, hold-up, duress, fire, medical,
-//! burglary, tamper, and unknown codes for review) or to the device log.
+//! burglary, tamper, and unknown codes for review) or to the device log, unless the account
+//! overrides the route for a kind. A valid encrypted frame carrying `[K]` (the panel asks for its
+//! key) is answered with an encrypted `RSP` carrying the account's next key (or its current one).
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
@@ -15,8 +17,8 @@ use xiaoan_core::incident::{Actor, NewAlarm};
 use xiaoan_core::signal::{HealthState, Severity, Signal};
 use xiaoan_hub::DeviceRef;
 use xiaoan_sia::{
-    AlarmKind, Body, Content, Event, Frame, Key, Protocol, Qualifier, Route, TimeWindow, Token,
-    XData, decode_events, open,
+    AlarmKind, Body, Content, EncodeError, Event, Frame, Key, Protocol, Qualifier, Route,
+    TimeWindow, Token, XData, decode_events, open, reply,
 };
 use xiaoan_store::{IdempotencyKey, RaiseRequest};
 
@@ -34,6 +36,27 @@ pub enum Reply {
     Nak,
     /// `DUH`: valid frame the receiver will not process.
     Duh,
+    /// `*RSP` encrypted with `key`, handing the panel `give` in a `[K…]` block.
+    Rsp { key: Key, give: Key },
+}
+
+impl Reply {
+    /// The reply's bytes for the request `frame`, at the receiver time `now`.
+    pub fn encode(&self, frame: &Frame, now: DateTime<Utc>) -> Result<Vec<u8>, EncodeError> {
+        let now = now.naive_utc();
+        match self {
+            Reply::Ack { key } => reply::ack_for(frame, key.as_ref(), now, &mut rand::rng()),
+            Reply::Nak => Ok(reply::nak_with(now, frame.crc_format)),
+            Reply::Duh => reply::duh(frame),
+            Reply::Rsp { key, give } => reply::rsp(
+                frame,
+                &[XData::NewKey(give.to_hex())],
+                Some(key),
+                now,
+                &mut rand::rng(),
+            ),
+        }
+    }
 }
 
 /// Everything one frame asks for.
@@ -217,7 +240,7 @@ pub fn decide(
             d.seen = Some(device_ref(account));
             return d;
         }
-        (_, key) => match open(frame, key.as_ref()) {
+        (_, key) => match open_with(frame, key.as_ref(), account.next_key.as_ref()) {
             Ok(c) => c,
             Err(e) => {
                 let mut d =
@@ -234,6 +257,7 @@ pub fn decide(
             }
         },
     };
+    let (content, used_key) = content;
     if frame.encrypted {
         let Some(ts) = content.timestamp else {
             return Decision::refused(Reply::Nak, "encrypted frame without timestamp".into());
@@ -248,9 +272,23 @@ pub fn decide(
             );
         }
     }
-    let mut d = Decision::reply(Reply::Ack {
-        key: account.key.clone(),
-    });
+    let wants_key = content.xdata.iter().any(|x| matches!(x, XData::NewKey(_)));
+    let reply = match (&used_key, wants_key) {
+        (Some(key), true) => Reply::Rsp {
+            key: key.clone(),
+            give: account.next_key.clone().unwrap_or_else(|| key.clone()),
+        },
+        _ => Reply::Ack {
+            key: used_key.clone(),
+        },
+    };
+    let mut d = Decision::reply(reply);
+    if wants_key && used_key.is_none() {
+        d.refusal = Some(format!(
+            "account {}: key request in a plain frame ignored (keys travel encrypted only)",
+            account.account
+        ));
+    }
     d.seen = Some(device_ref(account));
     if frame.token == Token::Null {
         return d;
@@ -261,13 +299,20 @@ pub fn decide(
     }
     for (index, event) in events.iter().enumerate() {
         let details = details(frame, account, &content, event, peer);
-        match event.kind.route() {
+        match account.route(&event.kind) {
             Route::Incident | Route::Review => {
                 d.alarms
                     .push(alarm(frame, account, &content, event, index, details, now));
             }
             Route::DeviceHealth => {
                 let (severity, condition) = health_effect(event);
+                let mut details = details;
+                if let Value::Object(m) = &mut details {
+                    m.insert(
+                        "summary_en".into(),
+                        json!(signal_summary_en(account, event)),
+                    );
+                }
                 if let Some(c) = condition {
                     d.condition = Some(c);
                 }
@@ -323,7 +368,45 @@ fn health_effect(event: &Event) -> (Severity, Option<(HealthState, String)>) {
         {
             (Severity::Info, Some((HealthState::Ok, String::new())))
         }
+        k if k.opens_incident() => (Severity::Warning, None),
         _ => (Severity::Info, None),
+    }
+}
+
+fn signal_summary_en(account: &Account, event: &Event) -> String {
+    let what = match (&event.kind, &event.restores) {
+        (AlarmKind::Restore, Some(k)) => format!("{} restored", k.label_en()),
+        (k, _) => k.label_en().to_owned(),
+    };
+    let mut s = format!("{what} (account {}", account.account);
+    if let Some(z) = event.zone {
+        s.push_str(&format!(", zone {z:03}"));
+    }
+    if let Some(u) = event.user {
+        s.push_str(&format!(", user {u}"));
+    }
+    s.push(')');
+    s
+}
+
+/// Opens the frame with the account's key, or with its next key once the panel has switched.
+/// Returns the content and the key that opened it (`None` for a plain frame).
+fn open_with(
+    frame: &Frame,
+    key: Option<&Key>,
+    next: Option<&Key>,
+) -> Result<(Content, Option<Key>), xiaoan_sia::OpenError> {
+    if !frame.encrypted {
+        return open(frame, None).map(|c| (c, None));
+    }
+    match open(frame, key) {
+        Ok(c) => Ok((c, key.cloned())),
+        Err(e) => match next {
+            Some(n) => open(frame, Some(n))
+                .map(|c| (c, Some(n.clone())))
+                .map_err(|_| e),
+            None => Err(e),
+        },
     }
 }
 

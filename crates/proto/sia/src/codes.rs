@@ -42,6 +42,31 @@ pub enum Route {
 }
 
 impl AlarmKind {
+    /// Every named kind (all but `Unknown`), in table order.
+    pub const NAMED: [AlarmKind; 16] = [
+        Self::Panic,
+        Self::SilentPanic,
+        Self::HoldUp,
+        Self::Duress,
+        Self::Fire,
+        Self::Medical,
+        Self::Burglary,
+        Self::Tamper,
+        Self::AcLoss,
+        Self::LowBattery,
+        Self::PeriodicTest,
+        Self::ManualTest,
+        Self::Opening,
+        Self::Closing,
+        Self::Trouble,
+        Self::Restore,
+    ];
+
+    /// The named kind whose [`as_str`](Self::as_str) is `name`.
+    pub fn from_name(name: &str) -> Option<AlarmKind> {
+        Self::NAMED.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The stable snake-case name, as stored on incidents and signals.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -222,6 +247,15 @@ pub fn sia_meaning(code: &str) -> Option<SiaMeaning> {
 #[allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_named_kind_round_trips_by_name() {
+        for k in AlarmKind::NAMED {
+            assert_eq!(AlarmKind::from_name(k.as_str()), Some(k.clone()));
+        }
+        assert_eq!(AlarmKind::from_name("unknown"), None);
+        assert_eq!(AlarmKind::from_name("Panic"), None);
+    }
 
     #[test]
     fn cid_table_matches_standards_digest() {

@@ -55,6 +55,11 @@ impl Key {
         }
     }
 
+    /// The key as upper-case hex, as sent in a `[K…]` block.
+    pub fn to_hex(&self) -> String {
+        hex::encode_upper(&self.0)
+    }
+
     /// 128, 192 or 256.
     pub fn bits(&self) -> usize {
         self.0.len() * 8

@@ -223,9 +223,7 @@ async fn start_child(schools: usize) -> anyhow::Result<Child> {
             receiver: None,
             line: None,
             alarm_point_id: i as i64 + 1,
-            key: None,
-            key_hex: None,
-            supervision_secs: None,
+            ..Default::default()
         })
         .collect();
     let config_path = temp.path().join("bench.toml");

@@ -81,7 +81,7 @@ pub fn demo_accounts(config: &mut crate::config::Config) {
             alarm_point_id: point,
             key: key.map(str::to_owned),
             key_hex: key_hex.map(str::to_owned),
-            supervision_secs: None,
+            ..Default::default()
         }
     };
     config.dc09.accounts = vec![

@@ -6,7 +6,7 @@ use xiaoan_core::signal::{HealthState, Severity};
 use xiaoan_sia::{Content, Decoder, Header, Key, Request, TimeWindow, Token};
 
 use super::*;
-use crate::accounts::{AccountConfig, Accounts};
+use crate::accounts::{AccountConfig, Accounts, AccountsError, RouteChoice};
 
 fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
@@ -34,6 +34,7 @@ fn accounts() -> Accounts {
         key: key.map(str::to_owned),
         key_hex: None,
         supervision_secs: Some(90),
+        ..Default::default()
     };
     Accounts::build(
         &[
@@ -222,4 +223,187 @@ fn a_retransmission_has_the_same_key_and_a_new_sequence_does_not() {
     };
     assert_eq!(key(7), key(7));
     assert_ne!(key(7), key(8));
+}
+
+fn with_accounts(configs: &[AccountConfig]) -> Accounts {
+    let mut dir = Directory::default();
+    dir.alarm_points.insert(
+        2,
+        AlarmPoint {
+            id: 2,
+            school_id: 7,
+            name: "p2".into(),
+            location: String::new(),
+            one_key: false,
+        },
+    );
+    Accounts::build(configs, &dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn an_account_can_route_troubles_to_incidents_and_burglary_to_the_log() {
+    let mut routes = std::collections::BTreeMap::new();
+    routes.insert("trouble".to_owned(), RouteChoice::Incident);
+    routes.insert("burglary".to_owned(), RouteChoice::DeviceLog);
+    let accts = with_accounts(&[AccountConfig {
+        account: "4444".into(),
+        alarm_point_id: 2,
+        routes,
+        ..Default::default()
+    }]);
+    let run = |data: &str| {
+        decide(
+            &plain("4444", 1, data),
+            &accts,
+            &TimeWindow::default(),
+            "p",
+            now(),
+        )
+    };
+    let d = run("#4444|Nri1/LT001");
+    assert_eq!(d.alarms.len(), 1, "trouble opens an incident");
+    assert_eq!(d.alarms[0].alarm.kind, "trouble");
+    assert!(d.signals.is_empty());
+    let d = run("#4444|Nri1/BA501");
+    assert!(d.alarms.is_empty(), "burglary only logged");
+    assert_eq!(
+        (d.signals[0].kind.as_str(), d.signals[0].severity),
+        ("burglary", Severity::Warning)
+    );
+    assert_eq!(
+        d.signals[0].data["summary_en"],
+        "Burglary (account 4444, zone 501)"
+    );
+    // Unconfigured kinds keep the table's route; unknown codes still reach an operator.
+    assert_eq!(run("#4444|Nri1/PA501").alarms.len(), 1);
+    assert_eq!(run("#4444|Nri1/ZZ001").alarms[0].alarm.kind, "unknown");
+}
+
+#[test]
+fn route_overrides_are_checked() {
+    let dir = {
+        let mut d = Directory::default();
+        d.alarm_points.insert(
+            2,
+            AlarmPoint {
+                id: 2,
+                school_id: 7,
+                name: "p2".into(),
+                location: String::new(),
+                one_key: false,
+            },
+        );
+        d
+    };
+    let build = |kind: &str, choice| {
+        let mut routes = std::collections::BTreeMap::new();
+        routes.insert(kind.to_owned(), choice);
+        Accounts::build(
+            &[AccountConfig {
+                account: "4444".into(),
+                alarm_point_id: 2,
+                routes,
+                ..Default::default()
+            }],
+            &dir,
+        )
+    };
+    for (kind, choice) in [
+        ("panic", RouteChoice::DeviceLog),
+        ("duress", RouteChoice::DeviceLog),
+        ("unknown", RouteChoice::DeviceLog),
+        ("gunshot", RouteChoice::Incident),
+    ] {
+        let err = build(kind, choice).err();
+        assert!(
+            matches!(err, Some(AccountsError::BadRoute { .. })),
+            "{kind}: {err:?}"
+        );
+    }
+    assert!(build("fire", RouteChoice::DeviceLog).is_ok());
+    assert!(build("ac_loss", RouteChoice::Incident).is_ok());
+}
+
+fn keyed(next: Option<&str>) -> Accounts {
+    with_accounts(&[AccountConfig {
+        account: "2222".into(),
+        alarm_point_id: 2,
+        key: Some("AAAAAAAAAAAAAAAA".into()),
+        next_key: next.map(str::to_owned),
+        ..Default::default()
+    }])
+}
+
+fn encrypted_with(key: &str, data: &str, xdata: Vec<XData>) -> Frame {
+    let key = Key::from_ascii(key).unwrap_or_else(|e| panic!("{e}"));
+    let mut req = request(Token::SiaDcs, "2222", 6, data, Some(now()));
+    req.content.xdata = xdata;
+    frame(
+        &req.encode_encrypted(&key, &mut rand::rng())
+            .unwrap_or_default(),
+    )
+}
+
+#[test]
+fn a_key_request_gets_an_encrypted_rsp_with_the_next_key_and_both_keys_work() {
+    let accts = keyed(Some("BBBBBBBBBBBBBBBBBBBBBBBB"));
+    let run = |f: &Frame| decide(f, &accts, &TimeWindow::default(), "p", now());
+    let old = Key::from_ascii("AAAAAAAAAAAAAAAA").unwrap_or_else(|e| panic!("{e}"));
+    let new = Key::from_ascii("BBBBBBBBBBBBBBBBBBBBBBBB").unwrap_or_else(|e| panic!("{e}"));
+    let f = encrypted_with(
+        "AAAAAAAAAAAAAAAA",
+        "#2222|Nri1/RP0000",
+        vec![XData::NewKey(String::new())],
+    );
+    let d = run(&f);
+    match &d.reply {
+        Reply::Rsp { key, give } => assert_eq!((key, give), (&old, &new)),
+        other => panic!("{other:?}"),
+    }
+    // The RSP is encrypted under the key the panel used and carries the new key in [K…].
+    let bytes = d.reply.encode(&f, now()).unwrap_or_default();
+    let (rsp, _) = Decoder::new()
+        .decode(&bytes)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no frame"));
+    assert_eq!(rsp.token, Token::Rsp);
+    let content = open(&rsp, Some(&old)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(content.xdata.contains(&XData::NewKey(new.to_hex())));
+    // After switching, frames under the new key are accepted and acknowledged with it.
+    let d = run(&encrypted_with(
+        "BBBBBBBBBBBBBBBBBBBBBBBB",
+        "#2222|Nri1/PA501",
+        Vec::new(),
+    ));
+    assert!(matches!(&d.reply, Reply::Ack { key: Some(k) } if *k == new));
+    assert_eq!(d.alarms[0].alarm.kind, "panic");
+    // Without a next key the panel is handed its current key.
+    let d = decide(&f, &keyed(None), &TimeWindow::default(), "p", now());
+    assert!(matches!(&d.reply, Reply::Rsp { give, .. } if *give == old));
+}
+
+#[test]
+fn a_key_request_in_a_plain_frame_is_acked_and_no_key_is_sent() {
+    let mut req = request(Token::SiaDcs, "1111", 7, "#1111|Nri1/RP0000", None);
+    req.content.xdata = vec![XData::NewKey(String::new())];
+    let d = decide_now(&frame(&req.encode().unwrap_or_default()));
+    assert!(matches!(d.reply, Reply::Ack { key: None }));
+    assert!(d.refusal.is_some());
+}
+
+#[test]
+fn the_next_key_needs_a_current_key() {
+    let dir = Directory::default();
+    let err = Accounts::build(
+        &[AccountConfig {
+            account: "2222".into(),
+            alarm_point_id: 2,
+            next_key: Some("BBBBBBBBBBBBBBBB".into()),
+            ..Default::default()
+        }],
+        &dir,
+    )
+    .err();
+    assert!(err.is_some());
 }

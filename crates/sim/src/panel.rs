@@ -9,7 +9,7 @@ use chrono::Utc;
 use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use xiaoan_sia::{Body, Content, Decoder, Frame, Header, Key, Request, Token, open};
+use xiaoan_sia::{Body, Content, Decoder, Frame, Header, Key, Request, Token, XData, open};
 
 /// What the panel reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,8 @@ pub struct Panel {
     pub zone: u32,
     /// Offset added to the frame timestamp (to test the receiver's window).
     pub clock_offset: chrono::Duration,
+    /// Extra data blocks sent with every frame (`[X…]`, `[Y…]`, `[V…]`, `[M…]`, `[K]`).
+    pub xdata: Vec<XData>,
 }
 
 /// Why the panel could not talk to the receiver.
@@ -82,6 +84,7 @@ impl Panel {
             key: None,
             zone: 1,
             clock_offset: chrono::Duration::zero(),
+            xdata: Vec::new(),
         }
     }
 
@@ -111,7 +114,7 @@ impl Panel {
             },
             content: Content {
                 data,
-                xdata: Vec::new(),
+                xdata: self.xdata.clone(),
                 timestamp,
             },
         };

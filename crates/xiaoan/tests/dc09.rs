@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::TestServer;
 use serde_json::Value;
 use tokio::net::TcpStream;
-use xiaoan_sia::Key;
+use xiaoan_sia::{Key, XData};
 use xiaoan_sim::panel::{Panel, PanelEvent};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -91,6 +91,35 @@ async fn encrypted_frames_over_udp_get_an_encrypted_ack_and_stale_ones_a_nak() {
         1,
         "a NAKed frame raises nothing"
     );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn position_and_verification_link_reach_the_card_and_a_key_request_gets_an_rsp() {
+    let s = TestServer::start().await;
+    let operator = s.login("operator").await;
+    let mut panel = keyed("2222");
+    panel.xdata = vec![
+        XData::Longitude("109.486900".into()),
+        XData::Latitude("30.295200".into()),
+        XData::VerificationUrl("http://192.0.2.10/snap.jpg".into()),
+        XData::NewKey(String::new()),
+    ];
+    let frame = panel.frame(&PanelEvent::Sia("PA".into()), 9).unwrap();
+    let reply = panel.send_tcp(s.dc09(), &frame, WAIT).await.unwrap();
+    // The demo account has no next key, so the panel is handed its current one, encrypted.
+    assert_eq!(reply.kind(), "RSP");
+    assert!(reply.frame.encrypted);
+    let xdata = reply.content.map(|c| c.xdata).unwrap_or_default();
+    let want = Key::from_ascii("AAAAAAAAAAAAAAAA").unwrap().to_hex();
+    assert!(xdata.contains(&XData::NewKey(want)), "{xdata:?}");
+    // The event itself was committed like any other.
+    let list = incidents(&s, &operator).await;
+    assert_eq!(list.len(), 1);
+    let d = &list[0]["details"];
+    assert_eq!(d["lon"], 109.4869);
+    assert_eq!(d["lat"], 30.2952);
+    assert_eq!(d["verify_url"], "http://192.0.2.10/snap.jpg");
     s.stop().await;
 }
 

@@ -183,7 +183,7 @@ export function signalItem(s, where) {
   const loc = school
     ? [school, where.point(s.alarm_point_id), deviceName(s)].filter(Boolean).join(' · ')
     : [t('sig.unregistered'), deviceName(s), d.peer].filter(Boolean).join(' · ');
-  const sum = en ? [d.text_en && d.text_en !== kind ? d.text_en : null, d.zone != null ? t('dc.zone.v', { z: pad3(d.zone) }) : null].filter(Boolean).join(' · ') : s.summary;
+  const sum = en ? d.summary_en || [d.text_en && d.text_en !== kind ? d.text_en : null, d.zone != null ? t('dc.zone.v', { z: pad3(d.zone) }) : null].filter(Boolean).join(' · ') : s.summary;
   return h('li', { class: `sig sev-${s.severity}`, 'data-testid': 'signal-item', 'data-kind': s.kind, 'data-severity': s.severity, 'data-signal-id': s.id, 'data-school-id': s.school_id ?? '' },
     h('div', { class: 'sig-top' },
       h('span', { class: 'sig-sev' }, t(`sig.sev.${s.severity}`)),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use xiaoan_sia::Key;
+use xiaoan_sia::{Key, XData};
 use xiaoan_sim::panel::{Panel, PanelEvent};
 
 /// Flags of `sim`.
@@ -65,6 +65,43 @@ pub struct Dc09Args {
     /// Shift the frame timestamp by this many seconds (to test the receiver's window).
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub clock_offset: i64,
+    /// Longitude sent in an `[X…]` block (WGS-84 degrees, e.g. 109.4869).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lon: Option<f64>,
+    /// Latitude sent in a `[Y…]` block (WGS-84 degrees, e.g. 30.2952).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lat: Option<f64>,
+    /// Verification link sent in a `[V…]` block (e.g. a camera's snapshot URL).
+    #[arg(long)]
+    pub verify_url: Option<String>,
+    /// MAC address sent in an `[M…]` block.
+    #[arg(long)]
+    pub mac: Option<String>,
+    /// Ask the receiver for the account's key with a `[K]` block (it answers with an encrypted
+    /// `RSP`; needs --key or --key-hex).
+    #[arg(long)]
+    pub ask_key: bool,
+}
+
+/// The `[X]`, `[Y]`, `[V]`, `[M]` and `[K]` blocks the flags ask for.
+fn xdata(a: &Dc09Args) -> Vec<XData> {
+    let mut out = Vec::new();
+    if let Some(lon) = a.lon {
+        out.push(XData::Longitude(format!("{lon:.6}")));
+    }
+    if let Some(lat) = a.lat {
+        out.push(XData::Latitude(format!("{lat:.6}")));
+    }
+    if let Some(v) = &a.verify_url {
+        out.push(XData::VerificationUrl(v.clone()));
+    }
+    if let Some(m) = &a.mac {
+        out.push(XData::Mac(m.clone()));
+    }
+    if a.ask_key {
+        out.push(XData::NewKey(String::new()));
+    }
+    out
 }
 
 /// Runs the chosen simulator.
@@ -78,6 +115,10 @@ async fn dc09(a: Dc09Args) -> anyhow::Result<()> {
     let mut panel = Panel::new(&a.account);
     panel.zone = a.zone;
     panel.clock_offset = chrono::Duration::seconds(a.clock_offset);
+    panel.xdata = xdata(&a);
+    if a.ask_key && panel.key.is_none() {
+        anyhow::bail!("--ask-key needs --key or --key-hex: keys travel encrypted only");
+    }
     panel.key = match (&a.key, &a.key_hex) {
         (Some(k), _) => Some(Key::from_ascii(k).context("--key")?),
         (_, Some(k)) => Some(Key::from_hex(k).context("--key-hex")?),
@@ -103,11 +144,22 @@ async fn dc09(a: Dc09Args) -> anyhow::Result<()> {
             panel.send_tcp(a.to, &frame, wait).await
         };
         match reply {
-            Ok(r) => println!(
-                "sent {sent}\n  → {} {}",
-                r.kind(),
-                String::from_utf8_lossy(&r.raw).trim()
-            ),
+            Ok(r) => {
+                println!(
+                    "sent {sent}\n  → {} {}",
+                    r.kind(),
+                    String::from_utf8_lossy(&r.raw).trim()
+                );
+                for x in r.content.iter().flat_map(|c| &c.xdata) {
+                    if let XData::NewKey(k) = x {
+                        println!(
+                            "  → key handed over: {} hex digits (AES-{})",
+                            k.len(),
+                            k.len() * 4
+                        );
+                    }
+                }
+            }
             Err(e) => println!("sent {sent}\n  → no reply: {e}"),
         }
     }

@@ -6,7 +6,7 @@
 import * as api from '../api.js';
 import { h, fill, ageSecs, stamp, everySecond, queueOrder } from '../util.js';
 import { t, dur } from '../i18n.js';
-import { badge, connBanner, IncidentStore, dispatchSummary, kindChip, DeviceStore, places, healthPill } from './common.js';
+import { badge, connBanner, IncidentStore, dispatchSummary, kindChip, DeviceStore, places, healthPill, detailText } from './common.js';
 
 export function mount(root, { me, banners }) {
   const store = new IncidentStore();
@@ -32,7 +32,7 @@ export function mount(root, { me, banners }) {
         h('td', { 'data-label': t('bureau.col.school') }, h('strong', null, where.school(d.school_id) || '—')),
         h('td', { 'data-label': t('bureau.col.device') }, [where.point(d.alarm_point_id), d.source === 'dc09' ? t('dc.account.v', { a: d.device }) : `${d.source} ${d.device}`].filter(Boolean).join(' · ')),
         h('td', { 'data-label': t('bureau.col.state') }, healthPill(d.state)),
-        h('td', { 'data-label': t('bureau.col.detail') }, d.detail || '—'),
+        h('td', { 'data-label': t('bureau.col.detail') }, detailText(d) || '—'),
         h('td', { 'data-label': t('bureau.col.lastseen') }, stamp(d.last_seen))))));
   }
 

@@ -163,13 +163,30 @@ function deviceName(d) {
   return d.source === 'dc09' ? t('dc.account.v', { a: d.device }) : `${d.source} ${d.device}`;
 }
 
+/** English for the health details the server writes in Chinese. */
+const DETAIL_EN = {
+  '交流电断电': 'AC power loss',
+  '电池欠压': 'Low battery',
+  '故障': 'Trouble',
+  '收到未加密报文（未认证信号）': 'Unencrypted frame received (unauthenticated signal)',
+};
+
+export function detailText(d) {
+  if (!d.detail || getLang() !== 'en') return d.detail;
+  if (d.state === 'comm_failure') {
+    const secs = /^(\d+)秒/.exec(d.detail)?.[1];
+    return secs ? `No signal for ${secs} s (communication failure)` : 'Communication failure';
+  }
+  return DETAIL_EN[d.detail] || d.detail;
+}
+
 /** One device's health: pill, school/point, account, detail, last heard. */
 export function deviceLine(d, where, { school = true } = {}) {
   const loc = [school ? where.school(d.school_id) : null, where.point(d.alarm_point_id), deviceName(d)].filter(Boolean).join(' · ');
   return h('div', { class: `dev h-${d.state}`, 'data-testid': 'device', 'data-device': d.device, 'data-state': d.state, 'data-school-id': d.school_id ?? '' },
     h('div', { class: 'dev-top' }, healthPill(d.state), h('strong', { class: 'dev-where' }, loc)),
     h('div', { class: 'dev-sub' },
-      d.detail ? h('span', { class: 'dev-detail' }, d.detail) : null,
+      d.detail ? h('span', { class: 'dev-detail' }, detailText(d)) : null,
       h('span', { class: 'dev-seen muted', title: d.last_seen }, t('dev.lastseen', { t: stamp(d.last_seen) }))));
 }
 

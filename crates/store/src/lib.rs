@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use xiaoan_core::TransitionError;
+use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_core::incident::{Actor, Command, Incident, IncidentState, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{AlarmPoint, Device, Directory, Id, Person, Region, School, User};
 use xiaoan_core::signal::{DeviceHealth, Signal};
@@ -134,6 +135,15 @@ pub struct SignalFilter {
     pub limit: u32,
 }
 
+/// Which GB/T 28181 channels to list.
+#[derive(Debug, Clone, Default)]
+pub struct GbChannelFilter {
+    /// Only this device's channels.
+    pub device_id: Option<String>,
+    /// Only channels bound to these schools (None: all, bound or not).
+    pub school_ids: Option<Vec<Id>>,
+}
+
 /// One entry of the global event log with its incident as it stands now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoggedEvent {
@@ -218,4 +228,24 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_health(&self, health: &DeviceHealth) -> Result<()>;
     /// Device health, for these schools (None: all, including unregistered devices).
     async fn list_health(&self, school_ids: Option<&[Id]>) -> Result<Vec<DeviceHealth>>;
+
+    /// Inserts or updates GB/T 28181 devices (one commit). A device's school is kept when the
+    /// update names none; empty descriptive fields keep what is stored.
+    async fn upsert_gb_devices(&self, devices: &[GbDevice]) -> Result<()>;
+    /// GB/T 28181 devices of these schools (own school or a bound channel); `None`: all.
+    async fn list_gb_devices(&self, school_ids: Option<&[Id]>) -> Result<Vec<GbDevice>>;
+    /// Replaces a device's catalog, keeping every channel's binding.
+    async fn save_gb_catalog(&self, device_id: &str, channels: &[GbChannel]) -> Result<()>;
+    /// GB/T 28181 channels.
+    async fn list_gb_channels(&self, filter: &GbChannelFilter) -> Result<Vec<GbChannel>>;
+    /// Binds a channel to a school and alarm point (`None`s unbind); a channel not yet in any
+    /// catalog is created as a placeholder of `device_id`.
+    async fn bind_gb_channel(
+        &self,
+        channel_id: &str,
+        device_id: &str,
+        school_id: Option<Id>,
+        alarm_point_id: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> Result<GbChannel>;
 }

@@ -14,6 +14,7 @@
 mod commands;
 mod directory;
 mod fixture;
+mod gb;
 mod raising;
 mod reads;
 mod signals;
@@ -23,6 +24,7 @@ use std::fmt::Display;
 pub use commands::*;
 pub use directory::*;
 pub use fixture::*;
+pub use gb::*;
 pub use raising::*;
 pub use reads::*;
 pub use signals::*;
@@ -54,6 +56,7 @@ macro_rules! conformance_tests {
             large_mixed_batch,
             many_signals_in_one_batch,
             signals_and_health,
+            gb_devices_catalogs_and_bindings,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {

@@ -16,6 +16,7 @@
 //! the writer commits.
 
 mod directory;
+mod gb;
 mod incidents;
 mod multirow;
 mod rows;
@@ -31,13 +32,14 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
+use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{Directory, Id, User};
 use xiaoan_core::signal::{DeviceHealth, Signal};
 
 use crate::{
-    DirectorySeed, IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, RaiseRequest, Result,
-    Session, SignalFilter, Store, StoreError, UserRecord,
+    DirectorySeed, GbChannelFilter, IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome,
+    RaiseRequest, Result, Session, SignalFilter, Store, StoreError, UserRecord,
 };
 
 /// The file name [`SqliteStore::open_in`] uses inside its directory.
@@ -294,6 +296,33 @@ impl Store for SqliteStore {
 
     async fn list_health(&self, school_ids: Option<&[Id]>) -> Result<Vec<DeviceHealth>> {
         signals::list_health(self, school_ids).await
+    }
+
+    async fn upsert_gb_devices(&self, devices: &[GbDevice]) -> Result<()> {
+        gb::upsert_devices(self, devices).await
+    }
+
+    async fn list_gb_devices(&self, school_ids: Option<&[Id]>) -> Result<Vec<GbDevice>> {
+        gb::devices(self, school_ids).await
+    }
+
+    async fn save_gb_catalog(&self, device_id: &str, channels: &[GbChannel]) -> Result<()> {
+        gb::save_catalog(self, device_id, channels).await
+    }
+
+    async fn list_gb_channels(&self, filter: &GbChannelFilter) -> Result<Vec<GbChannel>> {
+        gb::channels(self, filter).await
+    }
+
+    async fn bind_gb_channel(
+        &self,
+        channel_id: &str,
+        device_id: &str,
+        school_id: Option<Id>,
+        alarm_point_id: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> Result<GbChannel> {
+        gb::bind_channel(self, channel_id, device_id, school_id, alarm_point_id, now).await
     }
 }
 

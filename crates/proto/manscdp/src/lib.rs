@@ -1,1 +1,59 @@
-//! `xiaoan-manscdp`: MANSCDP XML bodies of GB/T 28181.
+//! `xiaoan-manscdp`: sans-IO MANSCDP XML bodies of GB/T 28181 (no sockets, no SIP, no
+//! runtime). The SIP layer hands the body of a `MESSAGE` (`Application/MANSCDP+xml`) to
+//! [`decode`] and sends what [`Body::encode`] returns.
+//!
+//! * Bytes → [`Body`]: [`decode`] / [`decode_with_charset`]. The root ([`Root`]: `Query`,
+//!   `Control`, `Notify`, `Response`), `SN`, `DeviceID` and a typed [`Payload`] chosen by root
+//!   and `CmdType`; an unknown `CmdType` gives [`Payload::Unknown`] (answer 200 OK and log it).
+//!   Lenient: broken XML declarations, junk before the root, element names in any case,
+//!   unknown elements, a missing end of document. Errors are [`DecodeError`]s with a position
+//!   and context; nothing panics on any input.
+//! * Charset ([`charset`]): a well-formed declaration naming GB2312/GBK/GB18030 is decoded as
+//!   GB18030; without one (or with a broken one) valid UTF-8 is UTF-8, anything else GB18030.
+//! * Payloads: [`Keepalive`]; Catalog ([`Catalog`], [`CatalogItem`] with [`DeviceKind`] from
+//!   the ID's type code); [`DeviceInfo`]; [`DeviceStatus`]; Alarm ([`AlarmNotify`],
+//!   [`AlarmQuery`], the response's [`Outcome`]); RecordInfo ([`RecordQuery`],
+//!   [`RecordList`]); DeviceControl ([`ControlCmd`]: [`PtzCmd`], [`Guard`], reset alarm,
+//!   reboot).
+//! * Body → bytes: [`Body::encode`] with [`Charset::Gb18030`] (declared `GB2312`) or
+//!   [`Charset::Utf8`]; constructors for what the platform sends ([`Body::catalog_query`],
+//!   [`Body::control`], [`Body::alarm_ack`] …) and what a device simulator sends
+//!   ([`Body::keepalive`], [`Body::alarm`], [`encode_catalog`] splitting a catalog into bodies
+//!   under a byte budget).
+//! * [`PtzCmd`]: the 8-byte hex PTZ command, checksum checked.
+//! * Alarms: [`AlarmNotify::classify`] / [`classify`] map (`AlarmMethod`, `AlarmType`) to an
+//!   [`AlarmKind`] with labels, default priority and [`Route`]; the table lives in [`alarm`]
+//!   and is documented in `docs/ref/gb28181-alarms.md`.
+//!
+//! Fuzzing (needs cargo-fuzz): `cd crates/proto/manscdp && RUSTC_BOOTSTRAP=1 cargo fuzz run
+//! parse -- -max_total_time=60`. The corpus in `fuzz/corpus/parse/` is replayed by a normal
+//! test.
+
+pub mod alarm;
+pub mod alarm_body;
+pub mod body;
+pub mod catalog;
+pub mod charset;
+pub mod control;
+pub mod device;
+pub mod device_id;
+pub mod error;
+pub mod ptz;
+pub mod record;
+pub mod tree;
+mod xmlout;
+
+pub use alarm::{AlarmKind, AlarmMethod, AlarmMethods, Classification, Route, classify};
+pub use alarm_body::{AlarmNotify, AlarmQuery};
+pub use body::{
+    Body, Keepalive, MAX_BODY_LEN, Outcome, Payload, Root, decode, decode_with_charset,
+};
+pub use catalog::{Catalog, CatalogItem, OnOff, encode_catalog};
+pub use charset::{Charset, detect_charset};
+pub use control::{ControlCmd, Guard};
+pub use device::{AlarmStatusItem, DeviceInfo, DeviceStatus};
+pub use device_id::{DeviceKind, is_valid_device_id};
+pub use error::{DecodeError, EncodeError, PtzError};
+pub use ptz::PtzCmd;
+pub use record::{RecordItem, RecordList, RecordQuery};
+pub use tree::{MAX_DEPTH, MAX_ELEMENTS};

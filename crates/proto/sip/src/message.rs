@@ -1,5 +1,5 @@
-//! The message types ([`Request`], [`Response`], [`Message`]), default reason phrases and the
-//! helper that builds a response to a request.
+//! The message types ([`Request`], [`Response`], [`Message`]), default reason phrases and
+//! [`Request::response`], which builds a response to a request.
 
 use crate::headers::Headers;
 use crate::method::Method;

@@ -1,4 +1,4 @@
-//! Small text helpers shared by the parsers: token checks, quote-aware splitting, unquoting.
+//! Text functions shared by the parsers: token checks, quote-aware splitting, unquoting.
 
 /// RFC 3261 `token` characters.
 pub(crate) fn is_token_char(b: u8) -> bool {

@@ -36,10 +36,32 @@ fuzz_target!(|data: &[u8]| {
 
 fn touch(m: &Message) {
     let h = m.headers();
-    let _ = (h.vias(), h.top_via(), h.from(), h.to(), h.call_id(), h.cseq());
-    let _ = (h.contacts(), h.expires(), h.content_type(), h.content_length());
-    let _ = (h.max_forwards(), h.www_authenticate(), h.subject(), h.date(), h.event());
-    let _ = (h.subscription_state(), h.user_agent(), h.contact_is_wildcard());
+    let _ = (
+        h.vias(),
+        h.top_via(),
+        h.from(),
+        h.to(),
+        h.call_id(),
+        h.cseq(),
+    );
+    let _ = (
+        h.contacts(),
+        h.expires(),
+        h.content_type(),
+        h.content_length(),
+    );
+    let _ = (
+        h.max_forwards(),
+        h.www_authenticate(),
+        h.subject(),
+        h.date(),
+        h.event(),
+    );
+    let _ = (
+        h.subscription_state(),
+        h.user_agent(),
+        h.contact_is_wildcard(),
+    );
     if let Some(c) = h.authorization() {
         let _ = c.check_password("REGISTER", "123456");
     }
@@ -53,7 +75,9 @@ fn touch(m: &Message) {
             let _ = st.record_response(now, &resp);
             let _ = st.on_request(now, r, Transport::Udp);
             let _ = st.poll(now + Duration::from_secs(1));
-            if let Ok(mut tx) = ClientTransaction::new(now, r.clone(), Transport::Udp, Timers::default()) {
+            if let Ok(mut tx) =
+                ClientTransaction::new(now, r.clone(), Transport::Udp, Timers::default())
+            {
                 let _ = tx.on_response(now, &resp);
                 let _ = tx.poll(now + Duration::from_secs(40));
             }

@@ -18,7 +18,7 @@ export async function startServer(env = {}, { addr = '127.0.0.1:0', dataDir = nu
   const bin = process.env.XIAOAN_BIN || path.join(repo, 'target', 'debug', 'xiaoan');
   const ownDir = !dataDir;
   dataDir = dataDir || mkdtempSync(path.join(tmpdir(), 'xiaoan-browser-'));
-  const child = spawn(bin, ['demo', '--http', addr, '--dc09', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data')], {
+  const child = spawn(bin, ['demo', '--http', addr, '--dc09', '127.0.0.1:0', '--sip', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data')], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
   });

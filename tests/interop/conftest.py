@@ -1,4 +1,4 @@
-"""Fixtures for the DC-09 interop tests: the real xiaoan binary started as `xiaoan demo` on free
+"""Fixtures for the interop tests (DC-09, GB/T 28181): the real xiaoan binary started as `xiaoan demo` on free
 ports in a temporary data directory, and helpers to talk DC-09 (TCP/UDP) and HTTP to it."""
 
 import os
@@ -24,7 +24,7 @@ class Xiaoan:
         self.tmp = tmp
         self.log = open(tmp / "xiaoan.log", "wb")
         self.proc = subprocess.Popen(
-            [BIN, "demo", "--http", "127.0.0.1:0", "--dc09", "127.0.0.1:0",
+            [BIN, "demo", "--http", "127.0.0.1:0", "--dc09", "127.0.0.1:0", "--sip", "127.0.0.1:0",
              "--data-dir", str(tmp / "data")],
             stdout=subprocess.PIPE, stderr=self.log, cwd=tmp,
         )
@@ -36,6 +36,7 @@ class Xiaoan:
 
         threading.Thread(target=pump, daemon=True).start()
         self.dc09 = None
+        self.sip = None
         self.http = None
         deadline = time.monotonic() + 30
         while (self.dc09 is None or self.http is None) and time.monotonic() < deadline:
@@ -47,6 +48,8 @@ class Xiaoan:
                 continue
             if m := re.match(r"DC-09 receiver: 127\.0\.0\.1:(\d+)", line):
                 self.dc09 = ("127.0.0.1", int(m.group(1)))
+            if m := re.match(r"GB/T 28181 platform: 127\.0\.0\.1:(\d+)", line):
+                self.sip = ("127.0.0.1", int(m.group(1)))
             if m := re.match(r"xiaoan demo: (http://127\.0\.0\.1:\d+)/", line):
                 self.http = m.group(1)
         if self.dc09 is None or self.http is None:

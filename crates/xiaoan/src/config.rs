@@ -23,6 +23,7 @@ pub struct Config {
     pub incident: IncidentConfig,
     pub school: SchoolConfig,
     pub dc09: Dc09Config,
+    pub gb28181: xiaoan_gb28181::GbConfig,
     pub log: LogConfig,
 }
 
@@ -125,7 +126,9 @@ impl Default for LogConfig {
 }
 
 /// Top-level keys; other `XIAOAN_*` variables (e.g. ones used by scripts) are not configuration.
-const SECTIONS: [&str; 6] = ["data_dir", "http", "incident", "school", "dc09", "log"];
+const SECTIONS: [&str; 7] = [
+    "data_dir", "http", "incident", "school", "dc09", "gb28181", "log",
+];
 
 impl Config {
     /// Loads defaults ← `file` ← `XIAOAN_*` environment.

@@ -36,6 +36,10 @@ pub struct Running {
     pub http_addr: SocketAddr,
     /// Where the DC-09 receiver listens (TCP, and UDP on the same port), if it runs.
     pub dc09_addr: Option<SocketAddr>,
+    /// Where the GB/T 28181 platform listens (UDP and TCP), if it runs.
+    pub sip_addr: Option<SocketAddr>,
+    /// The GB/T 28181 platform, if it runs.
+    pub gb: Option<Arc<xiaoan_gb28181::Platform>>,
     pub data_dir: PathBuf,
     pub hub: Arc<Hub>,
     shutdown: CancellationToken,
@@ -104,10 +108,21 @@ pub async fn start(
     let escalation = tokio::spawn(hub.clone().run_escalation(shutdown.clone()));
     let mut tasks = vec![http, escalation];
     let dc09_addr = start_dc09(config, &hub, &shutdown, &mut tasks).await?;
-    tracing::info!(%http_addr, ?dc09_addr, data_dir = %data_dir.display(), "xiaoan started");
+    let gb = if config.gb28181.addr.trim().is_empty() {
+        None
+    } else {
+        let started =
+            xiaoan_gb28181::start(config.gb28181.clone(), hub.clone(), shutdown.clone()).await?;
+        tasks.extend(started.tasks);
+        Some((started.addr, started.platform))
+    };
+    let sip_addr = gb.as_ref().map(|g| g.0);
+    tracing::info!(%http_addr, ?dc09_addr, ?sip_addr, data_dir = %data_dir.display(), "xiaoan started");
     Ok(Running {
         http_addr,
         dc09_addr,
+        sip_addr,
+        gb: gb.map(|g| g.1),
         data_dir,
         hub,
         shutdown,

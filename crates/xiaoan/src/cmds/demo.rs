@@ -95,10 +95,40 @@ pub fn demo_accounts(config: &mut crate::config::Config) {
     ];
 }
 
+/// The demo platform's IDs under 恩施市's division code 422801.
+pub const DEMO_PLATFORM_ID: &str = "42280100002000000001";
+pub const DEMO_DOMAIN: &str = "4228010000";
+pub const DEMO_SIP_PASSWORD: &str = "12345678";
+/// 恩施市实验小学's gate camera and its one-key alarm input (a device of its own).
+pub const DEMO_GATE_CAMERA: &str = "42280100001320000001";
+pub const DEMO_ALARM_INPUT: &str = "42280100001340000001";
+
+/// The demo's GB/T 28181 platform: 恩施市 IDs, and school 1's gate camera and one-key alarm input
+/// bound to its 南门门卫室 (alarm point 1). Left alone if the configuration names other IDs.
+pub fn demo_gb28181(config: &mut crate::config::Config) {
+    let g = &mut config.gb28181;
+    let default = xiaoan_gb28181::GbConfig::default();
+    if g.platform_id != default.platform_id || !g.channels.is_empty() {
+        return;
+    }
+    g.platform_id = DEMO_PLATFORM_ID.into();
+    g.domain = DEMO_DOMAIN.into();
+    g.password = DEMO_SIP_PASSWORD.into();
+    g.channels = [DEMO_GATE_CAMERA, DEMO_ALARM_INPUT]
+        .into_iter()
+        .map(|id| xiaoan_gb28181::ChannelBinding {
+            id: id.into(),
+            device_id: None,
+            alarm_point_id: 1,
+        })
+        .collect();
+}
+
 /// Runs `demo` until stopped.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut config = args.server.config()?;
     demo_accounts(&mut config);
+    demo_gb28181(&mut config);
     let (data_dir, _temp) = match &config.data_dir {
         Some(dir) => (dir.clone(), None),
         None => {
@@ -116,6 +146,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             "DC-09 receiver: {addr} (TCP and UDP); accounts 1111 (plain), 2222 (AES-128, key AAAAAAAAAAAAAAAA), 3333 (AES-256, key_hex {DEMO_AES256_HEX})"
         );
         println!("  fire a panic: xiaoan sim dc09 --to {addr} --account 1111 --event PA");
+    }
+    if let Some(addr) = running.sip_addr {
+        println!(
+            "GB/T 28181 platform: {addr} (UDP and TCP); ID {DEMO_PLATFORM_ID}, domain {DEMO_DOMAIN}, password {DEMO_SIP_PASSWORD}"
+        );
+        println!(
+            "  one-key alarm column: xiaoan sim gb28181 --to {addr} --device-id {DEMO_ALARM_INPUT} --password {DEMO_SIP_PASSWORD} --alarm"
+        );
     }
     println!(
         "xiaoan demo: http://{}/  (data: {}{})",

@@ -50,6 +50,9 @@ pub struct ServerFlags {
     /// SIA DC-09 receiver address (TCP and UDP), e.g. 127.0.0.1:9000; empty turns it off.
     #[arg(long, value_name = "ADDR")]
     pub dc09: Option<String>,
+    /// GB/T 28181 platform (SIP) address (UDP and TCP), e.g. 127.0.0.1:5060; empty turns it off.
+    #[arg(long, value_name = "ADDR")]
+    pub sip: Option<String>,
 }
 
 impl ServerFlags {
@@ -64,6 +67,9 @@ impl ServerFlags {
         }
         if let Some(addr) = &self.dc09 {
             config.dc09.addr = addr.clone();
+        }
+        if let Some(addr) = &self.sip {
+            config.gb28181.addr = addr.clone();
         }
         Ok(config)
     }

@@ -35,6 +35,7 @@ impl TestServer {
 
     pub async fn start_in(mut config: Config, dir: tempfile::TempDir) -> Self {
         config.dc09.addr = "127.0.0.1:0".into();
+        config.gb28181.addr = "127.0.0.1:0".into();
         xiaoan::cmds::demo::demo_accounts(&mut config);
         let store = server::open_store(dir.path()).await.unwrap();
         xiaoan::cmds::demo::seed_if_empty(&store).await.unwrap();

@@ -1,0 +1,25 @@
+//! `xiaoan-gb28181`: the GB/T 28181 platform (SIP server) that cameras, NVRs, alarm inputs and
+//! one-key alarm columns register to.
+//!
+//! * [`config`]: the `[gb28181]` section (listen/advertise addresses, IDs, passwords, timing,
+//!   channel bindings).
+//! * [`listener`]: UDP and TCP sockets; [`start`] runs everything.
+//! * [`platform`]: shared state and dispatch, with [`register`] (digest, expiry, `Date`) and
+//!   [`message`] (keepalive, alarm, catalog, device info); [`alarm`] turns an alarm into an
+//!   incident or a device-health signal; [`client`] sends the platform's own requests with
+//!   retransmission; [`peer`] reaches devices over UDP or their TCP connection; [`time`] is the
+//!   local time zone.
+
+pub mod alarm;
+pub mod client;
+pub mod config;
+pub mod listener;
+pub mod message;
+pub mod peer;
+pub mod platform;
+pub mod register;
+pub mod time;
+
+pub use config::{ChannelBinding, DeviceConfig, GbConfig};
+pub use listener::{StartError, Started, start};
+pub use platform::{CommandError, Platform, SOURCE};

@@ -1,10 +1,12 @@
 //! Charset of a body: finding the root element past a (possibly broken) XML declaration,
 //! reading the declared encoding leniently, and decoding to UTF-8 text with encoding_rs.
 //!
-//! The rule: a well-formed declaration naming GB2312, GBK or GB18030 is honoured (decoded as
-//! GB18030, a superset of both); with a missing or broken declaration (`encoding-"gb2312"`, no
-//! `?>`) the bytes are read as UTF-8 when they are valid UTF-8; anything else falls back to
-//! GB18030. A UTF-8 byte order mark always means UTF-8.
+//! The rule (UTF-8 first, then GB18030, as devices in the field require): bytes with non-ASCII
+//! characters that are valid UTF-8 are UTF-8 whatever the declaration says (devices that declare
+//! GB2312 and send UTF-8 exist; real GB2312 Chinese text is practically never valid UTF-8);
+//! other non-ASCII bytes are GB18030 (a superset of GB2312 and GBK). Pure ASCII decodes the same
+//! either way; it is reported as GB18030 when a declaration names GB2312, GBK or GB18030 (so an
+//! answer can mirror it), else as UTF-8. A UTF-8 byte order mark always means UTF-8.
 
 use std::borrow::Cow;
 
@@ -146,8 +148,13 @@ pub fn detect(bytes: &[u8], prolog: &Prolog) -> Charset {
     if prolog.bom {
         return Charset::Utf8;
     }
-    if prolog.well_formed && prolog.declared.as_deref().is_some_and(is_gb_family) {
-        return Charset::Gb18030;
+    let declared_gb = prolog.declared.as_deref().is_some_and(is_gb_family);
+    if bytes.is_ascii() {
+        return if declared_gb {
+            Charset::Gb18030
+        } else {
+            Charset::Utf8
+        };
     }
     if std::str::from_utf8(bytes).is_ok() {
         Charset::Utf8

@@ -8,8 +8,8 @@
 //!   Lenient: broken XML declarations, junk before the root, element names in any case,
 //!   unknown elements, a missing end of document. Errors are [`DecodeError`]s with a position
 //!   and context; nothing panics on any input.
-//! * Charset ([`charset`]): a well-formed declaration naming GB2312/GBK/GB18030 is decoded as
-//!   GB18030; without one (or with a broken one) valid UTF-8 is UTF-8, anything else GB18030.
+//! * Charset ([`charset`]): UTF-8 first, then GB18030 — non-ASCII bytes that are valid UTF-8
+//!   are UTF-8 whatever the declaration says, others GB18030 (a superset of GB2312 and GBK).
 //! * Payloads: [`Keepalive`]; Catalog ([`Catalog`], [`CatalogItem`] with [`DeviceKind`] from
 //!   the ID's type code); [`DeviceInfo`]; [`DeviceStatus`]; Alarm ([`AlarmNotify`],
 //!   [`AlarmQuery`], the response's [`Outcome`]); RecordInfo ([`RecordQuery`],

@@ -24,15 +24,16 @@ fn fault(bytes: &[u8]) -> String {
 fn charset_rule() {
     let gb = encoding_rs::GB18030;
     let utf8 = encoding_rs::UTF_8;
-    // A well-formed GB declaration is honoured.
+    // GB18030 bytes under a GB declaration.
     for label in ["GB2312", "gb2312", "GBK", "GB18030"] {
         let bytes = with_decl(&format!("<?xml version=\"1.0\" encoding=\"{label}\"?>"), gb);
         assert_eq!(detect_charset(&bytes), Charset::Gb18030, "{label}");
         assert_eq!(fault(&bytes), "中文");
     }
-    // … even when the bytes happen to be valid UTF-8 (then they are read as GB18030).
+    // … but a device that declares GB2312 and sends UTF-8 is read as UTF-8 (UTF-8 first).
     let bytes = with_decl("<?xml version=\"1.0\" encoding=\"GB2312\"?>", utf8);
-    assert_eq!(detect_charset(&bytes), Charset::Gb18030);
+    assert_eq!(detect_charset(&bytes), Charset::Utf8);
+    assert_eq!(fault(&bytes), "中文");
     // Missing or broken declaration: valid UTF-8 is UTF-8 …
     for decl in [
         "",

@@ -103,9 +103,10 @@ def scenario(path: pathlib.Path, name: str, steps: list[str], dev: str) -> pathl
 
 
 def out_of_call(path: pathlib.Path) -> pathlib.Path:
-    """Answers any request the platform sends (catalog query, device info, alarm Response)."""
+    """Answers any request the platform sends (catalog query, device info, alarm subscription,
+    alarm Response)."""
     text = HEAD.format(name="ooc") + """
-  <recv request="MESSAGE"/>
+  <recv request="MESSAGE|SUBSCRIBE" regexp_match="true"/>
   <send>
     <![CDATA[
       SIP/2.0 200 OK

@@ -55,6 +55,34 @@ pub struct GbChannel {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A command the alarm centre sends to a device or channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeviceCommand {
+    /// Arm (布防, `SetGuard`).
+    Arm,
+    /// Disarm (撤防, `ResetGuard`).
+    Disarm,
+    /// Reset the alarm output (`ResetAlarm`).
+    ResetAlarm,
+    /// Pan/tilt/zoom: each −1, 0 or 1 (left/up/in are negative/positive as named below),
+    /// `speed` 1–255; all zero stops.
+    Ptz {
+        /// −1 left, 1 right.
+        pan: i8,
+        /// −1 down, 1 up.
+        tilt: i8,
+        /// −1 out (wide), 1 in (tele).
+        zoom: i8,
+        #[serde(default = "default_speed")]
+        speed: u8,
+    },
+}
+
+fn default_speed() -> u8 {
+    0x40
+}
+
 /// Digits 11–13 of a GB/T 28181 ID: the kind of device or channel (0 if the ID is too short).
 pub fn type_code(id: &str) -> u16 {
     id.get(10..13)

@@ -33,6 +33,8 @@ pub struct GbConfig {
     pub qop: bool,
     /// Largest SIP message accepted.
     pub max_message_len: usize,
+    /// Subscribe to each device's alarms (SUBSCRIBE) after it registers.
+    pub subscribe_alarms: bool,
     /// Devices with their own password or school: `[[gb28181.devices]]`.
     pub devices: Vec<DeviceConfig>,
     /// Channel bindings: `[[gb28181.channels]]`.
@@ -55,6 +57,7 @@ impl Default for GbConfig {
             nonce_secs: 300,
             qop: false,
             max_message_len: 64 * 1024,
+            subscribe_alarms: true,
             devices: Vec::new(),
             channels: Vec::new(),
         }

@@ -7,12 +7,13 @@
 //! * [`platform`]: shared state and dispatch, with [`register`] (digest, expiry, `Date`) and
 //!   [`message`] (keepalive, alarm, catalog, device info); [`alarm`] turns an alarm into an
 //!   incident or a device-health signal; [`client`] sends the platform's own requests with
-//!   retransmission; [`peer`] reaches devices over UDP or their TCP connection; [`time`] is the
+//!   retransmission; [`control`] sends arm/disarm/alarm reset/PTZ and subscribes to alarms; [`peer`] reaches devices over UDP or their TCP connection; [`time`] is the
 //!   local time zone.
 
 pub mod alarm;
 pub mod client;
 pub mod config;
+pub mod control;
 pub mod listener;
 pub mod message;
 pub mod peer;

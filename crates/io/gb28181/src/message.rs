@@ -228,7 +228,8 @@ fn channel(device: &str, i: CatalogItem, now: DateTime<Utc>) -> GbChannel {
     }
 }
 
-/// Asks a newly registered device for its catalog and its device information.
+/// Asks a newly registered device for its catalog and its device information, and subscribes
+/// to its alarms.
 pub(crate) async fn query_device(p: &Arc<Platform>, device: &str) {
     let sn = next_sn();
     for body in [
@@ -238,6 +239,9 @@ pub(crate) async fn query_device(p: &Arc<Platform>, device: &str) {
         if let Err(e) = p.send_manscdp(device, &body).await {
             tracing::warn!(device = %device, cmd = body.cmd_type(), error = %e, "gb28181 query not answered");
         }
+    }
+    if p.config.subscribe_alarms {
+        crate::control::subscribe_alarms(p, device).await;
     }
 }
 

@@ -285,7 +285,9 @@ impl Platform {
         }
         let resp = match req.method {
             Method::Register => crate::register::handle(self, &req, peer).await,
-            Method::Message => crate::message::handle(self, &req, peer).await,
+            Method::Message | Method::Notify if !req.body.is_empty() => {
+                crate::message::handle(self, &req, peer).await
+            }
             Method::Options => Some(self.reply(&req, 200)),
             Method::Ack => None,
             Method::Bye | Method::Cancel | Method::Info | Method::Notify => {
@@ -384,4 +386,6 @@ pub enum CommandError {
     Encode(String),
     #[error("{0}")]
     Client(#[from] ClientError),
+    #[error("the device answered {0}")]
+    Refused(u16),
 }

@@ -109,13 +109,19 @@ pub(crate) async fn handle(p: &Arc<Platform>, req: &Request, peer: Peer) -> Opti
         .push("Date", crate::time::date_header(p.tz, Utc::now()));
     if !renewed {
         tracing::info!(device = %device_id, %peer.addr, transport = peer.transport_name(), expires, "gb28181 device registered");
-        let p = p.clone();
-        tokio::spawn(async move {
-            // After the 200 OK has left.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            crate::message::query_device(&p, &device_id).await;
-        });
     }
+    let p = p.clone();
+    tokio::spawn(async move {
+        // After the 200 OK has left. A renewal only renews the alarm subscription.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if renewed {
+            if p.config.subscribe_alarms {
+                crate::control::subscribe_alarms(&p, &device_id).await;
+            }
+        } else {
+            crate::message::query_device(&p, &device_id).await;
+        }
+    });
     Some(resp)
 }
 

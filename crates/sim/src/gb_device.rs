@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use thiserror::Error;
-use xiaoan_manscdp::Charset;
+pub use xiaoan_manscdp::Charset;
 
 pub use demux::Demux;
 pub use device::Device;

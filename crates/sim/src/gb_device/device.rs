@@ -8,8 +8,10 @@
 //! * Keepalive MESSAGEs every interval while registered; a 4xx to one makes the device register
 //!   again.
 //! * Platform MESSAGEs: 200 OK at once, then the Response MESSAGE(s): Catalog (split under
-//!   1300 bytes), DeviceInfo, DeviceStatus, DeviceControl `Result OK`. The platform's Response
-//!   `Alarm` is answered 200 and timed. A retransmitted request gets the same response again.
+//!   1300 bytes), DeviceInfo, DeviceStatus, DeviceControl `Result OK`; SUBSCRIBE is accepted
+//!   (200 with its Expires; alarms still go by MESSAGE), INVITE refused (488). The platform's
+//!   Response `Alarm` is answered 200 and timed. A retransmitted request gets the same response
+//!   again.
 //! * Every request the device sends runs in a client transaction (Timer E retransmission over
 //!   UDP, timeout after 64·T1).
 //! * [`Device::silence`] stops everything (the platform should mark the device offline).
@@ -533,10 +535,16 @@ impl Device {
         let (status, what, follow_up) = match req.method {
             Method::Message => self.on_message(now, req),
             Method::Invite => (488, "INVITE".to_owned(), None),
-            Method::Subscribe => (501, "SUBSCRIBE".to_owned(), None),
+            // Alarm subscriptions are accepted; alarms still go by MESSAGE.
+            Method::Subscribe => (200, "SUBSCRIBE".to_owned(), None),
             ref m => (200, m.as_str().to_owned(), None),
         };
-        let resp = wire::respond(req, status, &tag).encode();
+        let mut resp = wire::respond(req, status, &tag);
+        if req.method == Method::Subscribe {
+            resp.headers
+                .push("Expires", req.headers.expires().unwrap_or(3600).to_string());
+        }
+        let resp = resp.encode();
         self.answered.push_back((call_id, cseq, resp.clone()));
         if self.answered.len() > ANSWERED_CACHE {
             self.answered.pop_front();

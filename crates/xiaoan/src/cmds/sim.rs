@@ -1,5 +1,9 @@
 //! `xiaoan sim dc09`: a simulated alarm panel. Sends SIA-DCS, ADM-CID or NULL frames (plain or
 //! AES) to a DC-09 receiver over TCP or UDP, once or repeatedly at a rate, and prints each reply.
+//!
+//! `xiaoan sim gb28181`: one or more simulated GB/T 28181 devices (consecutive IDs sharing a few
+//! UDP sockets, or one TCP connection each) that register, keep alive, answer the platform's
+//! queries and controls, and send alarms on demand; prints what happens in plain lines.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,6 +25,9 @@ pub struct SimArgs {
 pub enum Which {
     /// An alarm panel or panic button speaking SIA DC-09.
     Dc09(Dc09Args),
+    /// GB/T 28181 devices (alarm controllers with alarm-input channels) registering to a
+    /// platform: keepalives, catalog and queries answered, alarms on demand.
+    Gb28181(GbArgs),
 }
 
 /// Flags of `sim dc09`.
@@ -108,6 +115,7 @@ fn xdata(a: &Dc09Args) -> Vec<XData> {
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     match args.which {
         Which::Dc09(a) => dc09(a).await,
+        Which::Gb28181(a) => gb28181(a).await,
     }
 }
 
@@ -163,5 +171,244 @@ async fn dc09(a: Dc09Args) -> anyhow::Result<()> {
             Err(e) => println!("sent {sent}\n  → no reply: {e}"),
         }
     }
+    Ok(())
+}
+
+/// Flags of `sim gb28181`.
+#[derive(Debug, Args)]
+pub struct GbArgs {
+    /// The platform's SIP address.
+    #[arg(long, default_value = "127.0.0.1:5060")]
+    pub to: SocketAddr,
+    /// The device's 20-digit ID (the first of `--devices` consecutive IDs).
+    #[arg(long)]
+    pub device_id: String,
+    /// The registration password.
+    #[arg(long)]
+    pub password: String,
+    /// The 10-digit SIP domain (digest realm); default: the first 10 digits of --platform-id.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// The platform's 20-digit ID.
+    #[arg(long, default_value = "34020000002000000001")]
+    pub platform_id: String,
+    /// Alarm-input channels per device (IDs derived from the device ID, type 134).
+    #[arg(long, default_value_t = 1, conflicts_with = "channel")]
+    pub channels: usize,
+    /// Explicit channel IDs (repeatable; with --devices, every device gets these).
+    #[arg(long)]
+    pub channel: Vec<String>,
+    /// Keepalive interval in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub keepalive: u64,
+    /// Registration lifetime asked for, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub expires: u32,
+    /// Seconds to wait after a failed registration before trying again.
+    #[arg(long, default_value_t = 60)]
+    pub retry: u64,
+    /// One TCP connection per device instead of shared UDP sockets.
+    #[arg(long)]
+    pub tcp: bool,
+    /// UDP sockets shared by the devices.
+    #[arg(long, default_value_t = 1)]
+    pub sockets: usize,
+    /// UTF-8 bodies instead of GB2312.
+    #[arg(long)]
+    pub utf8: bool,
+    /// Simulated devices with consecutive IDs from --device-id.
+    #[arg(long, default_value_t = 1)]
+    pub devices: usize,
+    /// Send an alarm from every device once registered.
+    #[arg(long)]
+    pub alarm: bool,
+    /// `AlarmPriority`, 1 (highest) to 4.
+    #[arg(long, default_value_t = 1)]
+    pub alarm_priority: u8,
+    /// `AlarmMethod`: 1 telephone/one-key, 2 device, 5 video, 6 device fault, 7 other.
+    #[arg(long, default_value = "2")]
+    pub alarm_method: String,
+    /// `Info/AlarmType` (by method, e.g. method 5 type 6 = intrusion).
+    #[arg(long)]
+    pub alarm_type: Option<u32>,
+    /// The channel the alarm is about; default: the device's first channel.
+    #[arg(long)]
+    pub alarm_channel: Option<String>,
+    /// `AlarmDescription`.
+    #[arg(long, default_value = "模拟报警")]
+    pub alarm_description: String,
+    /// `Longitude` (WGS-84 degrees).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lon: Option<f64>,
+    /// `Latitude` (WGS-84 degrees).
+    #[arg(long, allow_hyphen_values = true)]
+    pub lat: Option<f64>,
+    /// Keep running this many seconds (keepalives, answers), then stop; without it and without
+    /// --alarm, run until Ctrl-C.
+    #[arg(long)]
+    pub run_secs: Option<u64>,
+    /// How to stop: `unregister` (Expires: 0) or `silent` (just stop sending keepalives, so
+    /// the platform marks the devices offline).
+    #[arg(long, default_value = "unregister", value_parser = ["unregister", "silent"])]
+    pub stop: String,
+    /// Seconds to wait for every device to register.
+    #[arg(long, default_value_t = 30)]
+    pub register_timeout: u64,
+}
+
+async fn gb28181(a: GbArgs) -> anyhow::Result<()> {
+    use xiaoan_sim::gb_device::{self, AlarmSpec, DeviceSpec, FleetConfig, Profile, StopMode};
+
+    anyhow::ensure!(a.devices >= 1, "--devices must be at least 1");
+    let domain = match &a.domain {
+        Some(d) => d.clone(),
+        None => a.platform_id.chars().take(10).collect(),
+    };
+    let ids = gb_device::consecutive_ids(&a.device_id, a.devices)?;
+    let devices = ids
+        .iter()
+        .map(|id| {
+            let channels = if a.channel.is_empty() {
+                gb_device::channel_ids(id, a.channels)?
+            } else {
+                a.channel.clone()
+            };
+            Ok(DeviceSpec {
+                id: id.clone(),
+                channels,
+            })
+        })
+        .collect::<Result<Vec<_>, gb_device::SimError>>()?;
+    let cfg = FleetConfig {
+        to: a.to,
+        profile: Profile {
+            platform_id: a.platform_id.clone(),
+            domain,
+            password: a.password.clone(),
+            keepalive: Duration::from_secs(a.keepalive.max(1)),
+            expires: a.expires,
+            retry_after: Duration::from_secs(a.retry.max(1)),
+            charset: if a.utf8 {
+                gb_device::Charset::Utf8
+            } else {
+                gb_device::Charset::Gb18030
+            },
+            transport: if a.tcp {
+                gb_device::Transport::Tcp
+            } else {
+                gb_device::Transport::Udp
+            },
+            spread_keepalives: a.devices > 1,
+        },
+        devices,
+        sockets: a.sockets,
+        register_window: 200,
+    };
+    let n = cfg.devices.len();
+    // With many devices, routine keepalives would drown the rest: print them only for a few.
+    let chatty = n <= 5;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<gb_device::Event>();
+    let printer = tokio::spawn(async move {
+        while let Some(e) = rx.recv().await {
+            if chatty || !matches!(e.kind, gb_device::EventKind::KeepaliveOk { .. }) {
+                println!("{e}");
+            }
+        }
+    });
+    println!(
+        "{n} device(s) from {} → {} over {}",
+        a.device_id,
+        a.to,
+        if a.tcp { "TCP" } else { "UDP" }
+    );
+    let fleet = gb_device::start(cfg, Some(tx)).await?;
+    let (report, all) = fleet
+        .wait_until(Duration::from_secs(a.register_timeout), |r| {
+            r.registered() == n
+        })
+        .await?;
+    if let Some(t) = report.time_to_register_all() {
+        println!("all {n} registered in {:.1} ms", t.as_secs_f64() * 1000.0);
+    }
+    let mut failed = false;
+    if !all {
+        println!("only {}/{n} registered", report.registered());
+        failed = true;
+    }
+    if a.alarm {
+        let spec = AlarmSpec {
+            channel: a.alarm_channel.clone(),
+            priority: a.alarm_priority,
+            method: a.alarm_method.clone(),
+            alarm_type: a.alarm_type,
+            description: Some(a.alarm_description.clone()).filter(|d| !d.is_empty()),
+            longitude: a.lon,
+            latitude: a.lat,
+        };
+        let mut sent = 0;
+        for (i, id) in ids.iter().enumerate() {
+            match fleet.alarm(i, spec.clone()).await {
+                Ok(_) => sent += 1,
+                Err(e) => println!("{id}: alarm not sent: {e}"),
+            }
+        }
+        // 64·T1 = 32 s for the 200, then a little for the platform's Response.
+        let (report, done) = fleet
+            .wait_until(Duration::from_secs(40), |r| {
+                r.devices
+                    .iter()
+                    .flat_map(|d| &d.alarms)
+                    .all(|al| al.timed_out || al.to_response.is_some())
+            })
+            .await?;
+        let alarms: Vec<_> = report.devices.iter().flat_map(|d| &d.alarms).collect();
+        let complete = alarms
+            .iter()
+            .filter(|al| {
+                al.status.is_some_and(|s| (200..300).contains(&s)) && al.to_response.is_some()
+            })
+            .count();
+        println!(
+            "alarms: {sent} sent, {complete} answered 200 and confirmed by the platform's Response"
+        );
+        if !done || complete < n {
+            failed = true;
+        }
+    }
+    if let Some(secs) = a.run_secs {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(secs)) => {}
+            _ = tokio::signal::ctrl_c() => println!("interrupted"),
+        }
+    } else if !a.alarm {
+        println!("running until Ctrl-C");
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    if a.stop == "silent" {
+        fleet.stop(StopMode::Silent).await?;
+        println!("stopped sending: the platform should mark the device(s) offline");
+    } else {
+        fleet.stop(StopMode::Unregister).await?;
+        let (r, _) = fleet
+            .wait_until(Duration::from_secs(10), |r| r.registered() == 0)
+            .await?;
+        println!(
+            "{}/{n} still registered after unregistering",
+            r.registered()
+        );
+    }
+    let r = fleet.report().await?;
+    println!(
+        "summary: {} registrations, {} register failures; keepalives {} sent, {} acknowledged, {} failed; {} platform requests answered",
+        r.devices.iter().map(|d| d.registrations).sum::<u32>(),
+        r.register_failures(),
+        r.keepalives_sent(),
+        r.keepalives_ok(),
+        r.keepalives_failed(),
+        r.devices.iter().map(|d| d.requests_answered).sum::<u64>(),
+    );
+    fleet.shutdown().await;
+    let _ = printer.await;
+    anyhow::ensure!(!failed, "the devices did not complete what was asked");
     Ok(())
 }

@@ -102,6 +102,10 @@ pub enum Action {
     Close,
     /// Add a follow-up note.
     Note,
+    /// Bind GB/T 28181 channels to schools' alarm points.
+    ManageDevices,
+    /// Send commands to devices: arm, disarm, alarm reset, PTZ.
+    ControlDevices,
 }
 
 /// The one permission table: may `role` do `action` at all (scope is checked separately)?
@@ -116,6 +120,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
         }
         A::Arrive => role.is_police(),
         A::Note => role.is_police() || matches!(role, R::SchoolGuard | R::SchoolAdmin),
+        A::ManageDevices => matches!(role, R::PoliceSupervisor | R::Sysadmin),
+        A::ControlDevices => role.is_police(),
     }
 }
 

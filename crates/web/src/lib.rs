@@ -12,6 +12,7 @@
 
 mod auth;
 mod console;
+pub mod devices_port;
 mod error;
 mod json;
 mod routes;
@@ -26,6 +27,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use auth::{hash_password, new_secret, verify_password};
+pub use devices_port::{CommandFailure, DevicePort};
 pub use state::{AppState, WebSettings};
 
 /// Largest request body accepted.

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 use xiaoan_hub::Hub;
 
 use crate::auth::LoginLimiter;
+use crate::devices_port::DevicePort;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct AppState {
     pub(crate) limiter: Arc<LoginLimiter>,
     /// Cancelled when the server stops; long-lived streams end on it.
     pub shutdown: CancellationToken,
+    /// The GB/T 28181 platform, when it runs.
+    pub devices: Option<Arc<dyn DevicePort>>,
 }
 
 impl AppState {
@@ -47,6 +50,13 @@ impl AppState {
             settings: Arc::new(settings),
             limiter: Arc::new(LoginLimiter::default()),
             shutdown,
+            devices: None,
         }
+    }
+
+    /// Plugs in the device platform (commands, binding reloads, registration state).
+    pub fn with_devices(mut self, devices: Arc<dyn DevicePort>) -> Self {
+        self.devices = Some(devices);
+        self
     }
 }

@@ -95,7 +95,19 @@ pub async fn start(
     };
     let shutdown = CancellationToken::new();
     let http_addr = listener.local_addr()?;
-    let state = AppState::new(hub.clone(), web, shutdown.clone());
+    let mut tasks = Vec::new();
+    let gb = if config.gb28181.addr.trim().is_empty() {
+        None
+    } else {
+        let started =
+            xiaoan_gb28181::start(config.gb28181.clone(), hub.clone(), shutdown.clone()).await?;
+        tasks.extend(started.tasks);
+        Some((started.addr, started.platform))
+    };
+    let mut state = AppState::new(hub.clone(), web, shutdown.clone());
+    if let Some((_, platform)) = &gb {
+        state = state.with_devices(Arc::new(GbPort(platform.clone())));
+    }
     let http = {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
@@ -106,16 +118,8 @@ pub async fn start(
         })
     };
     let escalation = tokio::spawn(hub.clone().run_escalation(shutdown.clone()));
-    let mut tasks = vec![http, escalation];
+    tasks.extend([http, escalation]);
     let dc09_addr = start_dc09(config, &hub, &shutdown, &mut tasks).await?;
-    let gb = if config.gb28181.addr.trim().is_empty() {
-        None
-    } else {
-        let started =
-            xiaoan_gb28181::start(config.gb28181.clone(), hub.clone(), shutdown.clone()).await?;
-        tasks.extend(started.tasks);
-        Some((started.addr, started.platform))
-    };
     let sip_addr = gb.as_ref().map(|g| g.0);
     tracing::info!(%http_addr, ?dc09_addr, ?sip_addr, data_dir = %data_dir.display(), "xiaoan started");
     Ok(Running {
@@ -128,6 +132,38 @@ pub async fn start(
         shutdown,
         tasks,
     })
+}
+
+/// The GB/T 28181 platform as the web layer sees it.
+struct GbPort(Arc<xiaoan_gb28181::Platform>);
+
+#[async_trait::async_trait]
+impl xiaoan_web::DevicePort for GbPort {
+    async fn command(
+        &self,
+        device_id: &str,
+        channel_id: &str,
+        cmd: xiaoan_core::gb::DeviceCommand,
+    ) -> Result<(), xiaoan_web::CommandFailure> {
+        use xiaoan_gb28181::CommandError as E;
+        self.0
+            .command(device_id, channel_id, cmd)
+            .await
+            .map_err(|e| match e {
+                E::NotRegistered(_) => xiaoan_web::CommandFailure::NotRegistered,
+                other => xiaoan_web::CommandFailure::Unreachable(other.to_string()),
+            })
+    }
+
+    async fn bindings_changed(&self) {
+        if let Err(e) = self.0.reload_bindings().await {
+            tracing::error!(error = %e, "gb28181 bindings not reloaded");
+        }
+    }
+
+    fn registered(&self, device_id: &str) -> bool {
+        self.0.registration(device_id).is_some()
+    }
 }
 
 /// Starts the DC-09 receiver on TCP and UDP (same port) unless its address is empty.

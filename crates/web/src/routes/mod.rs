@@ -3,6 +3,7 @@
 mod alarms;
 mod devices;
 mod events;
+mod gb;
 mod incidents;
 mod me;
 mod ops;
@@ -11,7 +12,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::from_fn;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower_http::set_header::SetResponseHeaderLayer;
 use xiaoan_core::access::{self, Action};
 use xiaoan_core::incident::Incident;
@@ -36,6 +37,10 @@ pub(crate) fn table(state: AppState) -> Router {
         .route("/api/v1/events", get(events::stream))
         .route("/api/v1/signals", get(devices::signals))
         .route("/api/v1/devices/health", get(devices::health))
+        .route("/api/v1/gb/devices", get(gb::devices))
+        .route("/api/v1/gb/devices/{id}/control", post(gb::control))
+        .route("/api/v1/gb/channels", get(gb::channels))
+        .route("/api/v1/gb/channels/{id}/binding", put(gb::bind))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(console::serve)

@@ -6,6 +6,11 @@
 //! directory with the benchmark dataset and one plain DC-09 account per alarm point (or uses
 //! `--to`), floods it with SIA-DCS frames over many TCP connections and prints the acknowledged
 //! (durable) frames per second, the ACK latency and the server's CPU time.
+//!
+//! `xiaoan bench gb28181`: starts `xiaoan serve` as a child process with only the GB/T 28181
+//! platform on (or uses `--to`), registers N simulated devices from a few UDP sockets, reports
+//! the time to register them all, then keeps them alive for a while and reports the server's
+//! CPU, RSS and the keepalives handled per second. A measurement, not a test: nothing is asserted.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -36,6 +41,37 @@ pub enum Which {
     Press(PressArgs),
     /// SIA DC-09 frames over many TCP connections → ACKs (each after its commit).
     Dc09(Dc09Args),
+    /// GB/T 28181 devices registering from a few sockets, then keepalives.
+    Gb28181(GbArgs),
+}
+
+/// Flags of `bench gb28181`.
+#[derive(Debug, Args)]
+pub struct GbArgs {
+    /// Simulated devices (consecutive IDs from 34020000001170000001).
+    #[arg(long, default_value_t = 1000)]
+    pub devices: usize,
+    /// Keepalive interval in seconds (the platform is configured to match).
+    #[arg(long, default_value_t = 10)]
+    pub keepalive: u64,
+    /// Seconds of keepalives measured after every device has registered.
+    #[arg(long, default_value_t = 30)]
+    pub seconds: u64,
+    /// UDP sockets the devices share.
+    #[arg(long, default_value_t = 4)]
+    pub sockets: usize,
+    /// Registrations in progress at once.
+    #[arg(long, default_value_t = 200)]
+    pub window: usize,
+    /// Use a running platform (its password must be `--password`) instead of starting one.
+    #[arg(long)]
+    pub to: Option<SocketAddr>,
+    /// With `--to`: the platform's process id, to report its CPU time and RSS (Linux).
+    #[arg(long)]
+    pub pid: Option<u32>,
+    /// The platform password.
+    #[arg(long, default_value = "bench-gb28181")]
+    pub password: String,
 }
 
 /// Flags of `bench dc09`.
@@ -90,6 +126,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.which {
         Which::Press(p) => press(p).await,
         Which::Dc09(d) => dc09(d).await,
+        Which::Gb28181(g) => gb28181(g).await,
     }
 }
 
@@ -331,5 +368,210 @@ async fn dc09(args: Dc09Args) -> anyhow::Result<()> {
             cpu / secs * 100.0
         );
     }
+    Ok(())
+}
+
+/// Resident set size of a process in KiB, from `/proc/<pid>/status` (Linux).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A `xiaoan serve` child process with only the GB/T 28181 platform on.
+struct GbChild {
+    process: tokio::process::Child,
+    sip: SocketAddr,
+    _temp: tempfile::TempDir,
+}
+
+/// Starts a [`GbChild`] on a temporary data directory.
+async fn start_gb_child(args: &GbArgs) -> anyhow::Result<GbChild> {
+    let temp = tempfile::Builder::new()
+        .prefix("xiaoan-bench-gb28181-")
+        .tempdir()?;
+    // A port free for both TCP and UDP.
+    let sip = loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        if std::net::UdpSocket::bind(addr).is_ok() {
+            break addr;
+        }
+    };
+    let mut config = Config {
+        data_dir: Some(temp.path().join("data")),
+        ..Config::default()
+    };
+    config.http.addr = "127.0.0.1:0".into();
+    config.dc09.addr.clear();
+    config.gb28181.addr = sip.to_string();
+    config.gb28181.password = args.password.clone();
+    config.gb28181.keepalive_secs = u32::try_from(args.keepalive.max(1)).unwrap_or(u32::MAX);
+    let config_path = temp.path().join("bench.toml");
+    std::fs::write(&config_path, toml::to_string(&config)?)?;
+    let log = std::fs::File::create(temp.path().join("server.log"))?;
+    let process = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("serve")
+        .arg("--config")
+        .arg(&config_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting xiaoan serve")?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(sip).await.is_err() {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the benchmark server did not start; see {}",
+            temp.path().join("server.log").display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(GbChild {
+        process,
+        sip,
+        _temp: temp,
+    })
+}
+
+async fn gb28181(args: GbArgs) -> anyhow::Result<()> {
+    use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, Profile, Transport};
+
+    let mut child = None;
+    let (to, pid) = match args.to {
+        Some(to) => (to, args.pid),
+        None => {
+            let c = start_gb_child(&args).await?;
+            let out = (c.sip, c.process.id());
+            child = Some(c);
+            out
+        }
+    };
+    let n = args.devices.max(1);
+    let devices = gb_device::consecutive_ids("34020000001170000001", n)?
+        .into_iter()
+        .map(|id| DeviceSpec {
+            channels: gb_device::channel_ids(&id, 1).unwrap_or_default(),
+            id,
+        })
+        .collect();
+    let cfg = FleetConfig {
+        to,
+        profile: Profile {
+            password: args.password.clone(),
+            keepalive: Duration::from_secs(args.keepalive.max(1)),
+            expires: 3600,
+            retry_after: Duration::from_secs(5),
+            transport: Transport::Udp,
+            spread_keepalives: true,
+            ..Profile::default()
+        },
+        devices,
+        sockets: args.sockets.max(1),
+        register_window: args.window.max(1),
+    };
+    let sockets = cfg.sockets.min(n);
+    let rss0 = pid.and_then(rss_kib);
+    let (cpu_a, own_a) = (cpu_time(pid), cpu_time(None));
+    let fleet = gb_device::start(cfg, None).await?;
+    let register_timeout = Duration::from_secs(60).max(Duration::from_millis(n as u64 * 20));
+    let (reg, all) = fleet
+        .wait_until(register_timeout, |r| r.all_registered_at.is_some())
+        .await?;
+    let cpu_b = cpu_time(pid);
+    let rss1 = pid.and_then(rss_kib);
+    let reg_time = reg
+        .time_to_register_all()
+        .or_else(|| reg.started_at.map(|s| s.elapsed()))
+        .unwrap_or_default();
+    // Keepalive phase.
+    let ka0 = reg.keepalives_ok();
+    let t0 = Instant::now();
+    let mut rss_max = rss1;
+    let end = t0 + Duration::from_secs(args.seconds);
+    while Instant::now() < end {
+        tokio::time::sleep(
+            Duration::from_secs(1).min(end.saturating_duration_since(Instant::now())),
+        )
+        .await;
+        rss_max = rss_max.max(pid.and_then(rss_kib));
+    }
+    let report = fleet.report().await?;
+    let elapsed = t0.elapsed().as_secs_f64().max(1e-9);
+    let (cpu_c, own_c) = (cpu_time(pid), cpu_time(None));
+    let rss2 = pid.and_then(rss_kib);
+    fleet.shutdown().await;
+    if let Some(mut c) = child {
+        let _ = c.process.start_kill();
+        let _ = c.process.wait().await;
+    }
+
+    let secs = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a).as_secs_f64()),
+        _ => None,
+    };
+    let cpu_cell = |cpu: Option<f64>, over: f64| match cpu {
+        Some(c) => format!("{c:.2} s ({:.0}% of one core)", c / over.max(1e-9) * 100.0),
+        None => "n/a".into(),
+    };
+    let mib = |k: Option<u64>| match k {
+        Some(k) => format!("{:.1} MiB", k as f64 / 1024.0),
+        None => "n/a".into(),
+    };
+    let reg_secs = reg_time.as_secs_f64().max(1e-9);
+    let kas = report.keepalives_ok().saturating_sub(ka0);
+    println!(
+        "GB/T 28181 benchmark against {to}: {n} devices on {sockets} UDP socket(s), registration window {}, keepalive every {} s, {} s measured",
+        args.window.max(1),
+        args.keepalive.max(1),
+        args.seconds
+    );
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| registered | {}/{n}{} |",
+        reg.registered(),
+        if all { "" } else { " (timed out)" }
+    );
+    println!("| time to register all | {:.3} s |", reg_secs);
+    println!(
+        "| registrations/s | {:.0} |",
+        reg.registered() as f64 / reg_secs
+    );
+    println!(
+        "| register failures (401 retries excluded) | {} |",
+        reg.register_failures()
+    );
+    println!(
+        "| server CPU while registering | {} |",
+        cpu_cell(secs(cpu_a, cpu_b), reg_secs)
+    );
+    println!(
+        "| keepalives acknowledged/s | {:.1} ({kas} in {elapsed:.1} s) |",
+        kas as f64 / elapsed
+    );
+    println!(
+        "| keepalives failed (whole run) | {} |",
+        report.keepalives_failed()
+    );
+    println!(
+        "| server CPU while keeping alive | {} |",
+        cpu_cell(secs(cpu_b, cpu_c), elapsed)
+    );
+    println!(
+        "| server RSS before / registered / end (max) | {} / {} / {} ({}) |",
+        mib(rss0),
+        mib(rss1),
+        mib(rss2),
+        mib(rss_max)
+    );
+    println!(
+        "| client CPU (whole run) | {} |",
+        cpu_cell(secs(own_a, own_c), reg_secs + elapsed)
+    );
     Ok(())
 }

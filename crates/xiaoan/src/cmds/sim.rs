@@ -24,10 +24,10 @@ pub struct SimArgs {
 #[derive(Debug, Subcommand)]
 pub enum Which {
     /// An alarm panel or panic button speaking SIA DC-09.
-    Dc09(Dc09Args),
+    Dc09(Box<Dc09Args>),
     /// GB/T 28181 devices (alarm controllers with alarm-input channels) registering to a
     /// platform: keepalives, catalog and queries answered, alarms on demand.
-    Gb28181(GbArgs),
+    Gb28181(Box<GbArgs>),
 }
 
 /// Flags of `sim dc09`.
@@ -114,8 +114,8 @@ fn xdata(a: &Dc09Args) -> Vec<XData> {
 /// Runs the chosen simulator.
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     match args.which {
-        Which::Dc09(a) => dc09(a).await,
-        Which::Gb28181(a) => gb28181(a).await,
+        Which::Dc09(a) => dc09(*a).await,
+        Which::Gb28181(a) => gb28181(*a).await,
     }
 }
 

@@ -7,13 +7,14 @@
 //! * [`platform`]: shared state and dispatch, with [`register`] (digest, expiry, `Date`) and
 //!   [`message`] (keepalive, alarm, catalog, device info); [`alarm`] turns an alarm into an
 //!   incident or a device-health signal; [`client`] sends the platform's own requests with
-//!   retransmission; [`control`] sends arm/disarm/alarm reset/PTZ and subscribes to alarms; [`peer`] reaches devices over UDP or their TCP connection; [`time`] is the
+//!   retransmission; [`devices_writer`] shares one commit among concurrent registrations; [`control`] sends arm/disarm/alarm reset/PTZ and subscribes to alarms; [`peer`] reaches devices over UDP or their TCP connection; [`time`] is the
 //!   local time zone.
 
 pub mod alarm;
 pub mod client;
 pub mod config;
 pub mod control;
+pub mod devices_writer;
 pub mod listener;
 pub mod message;
 pub mod peer;

@@ -56,6 +56,8 @@ pub struct Platform {
     pub(crate) passwords: HashMap<String, String>,
     /// Catalog parts being gathered, by device.
     pub(crate) catalogs: Mutex<HashMap<String, crate::message::CatalogParts>>,
+    /// Device rows, committed in groups.
+    pub(crate) writer: crate::devices_writer::DeviceWriter,
 }
 
 impl std::fmt::Debug for Platform {
@@ -98,7 +100,7 @@ impl Platform {
                 advertise,
                 port,
             },
-            hub,
+            hub: hub.clone(),
             tz,
             out,
             pending: Pending::default(),
@@ -110,6 +112,7 @@ impl Platform {
             device_school,
             passwords,
             catalogs: Mutex::default(),
+            writer: crate::devices_writer::DeviceWriter::start(hub.store().clone()),
             config,
         }))
     }

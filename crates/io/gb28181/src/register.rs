@@ -93,7 +93,7 @@ pub(crate) async fn handle(p: &Arc<Platform>, req: &Request, peer: Peer) -> Opti
         last_seen: Some(now),
         school_id: p.device_school.get(&device_id).copied(),
     };
-    if let Err(e) = p.hub.store().upsert_gb_devices(&[device]).await {
+    if let Err(e) = p.writer.write(device).await {
         tracing::error!(device = %device_id, error = %e, "gb28181 REGISTER not stored: 500, the device retries");
         return Some(p.reply(req, 500));
     }

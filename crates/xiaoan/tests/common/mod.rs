@@ -23,6 +23,11 @@ impl TestServer {
         Self::start_with(Config::default()).await
     }
 
+    /// The GB/T 28181 platform's address.
+    pub fn sip(&self) -> std::net::SocketAddr {
+        self.running.as_ref().and_then(|r| r.sip_addr).unwrap()
+    }
+
     /// The DC-09 receiver's address.
     pub fn dc09(&self) -> std::net::SocketAddr {
         self.running.as_ref().and_then(|r| r.dc09_addr).unwrap()
@@ -37,6 +42,7 @@ impl TestServer {
         config.dc09.addr = "127.0.0.1:0".into();
         config.gb28181.addr = "127.0.0.1:0".into();
         xiaoan::cmds::demo::demo_accounts(&mut config);
+        xiaoan::cmds::demo::demo_gb28181(&mut config);
         let store = server::open_store(dir.path()).await.unwrap();
         xiaoan::cmds::demo::seed_if_empty(&store).await.unwrap();
         let listener = server::bind("127.0.0.1:0").await.unwrap();
@@ -100,6 +106,19 @@ impl TestServer {
             .unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn events(&self, token: &str, last_event_id: Option<i64>) -> EventStream {

@@ -62,6 +62,41 @@ async fn link_tests(to: std::net::SocketAddr) {
     }
 }
 
+/// The demo's own GB/T 28181 devices: school 1's gate camera and its one-key alarm input (a
+/// device of its own), registered and keeping alive like real ones, so the console shows them
+/// online; `xiaoan sim gb28181 --device-id … --alarm` presses the alarm input from outside.
+async fn gb_devices(to: std::net::SocketAddr) {
+    use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, Profile};
+    let cfg = FleetConfig {
+        to,
+        profile: Profile {
+            platform_id: DEMO_PLATFORM_ID.into(),
+            domain: DEMO_DOMAIN.into(),
+            password: DEMO_SIP_PASSWORD.into(),
+            retry_after: std::time::Duration::from_secs(5),
+            ..Profile::default()
+        },
+        devices: [DEMO_GATE_CAMERA, DEMO_ALARM_INPUT]
+            .into_iter()
+            // Each is its own single channel in its catalog, as IPCs and alarm columns report.
+            .map(|id| DeviceSpec {
+                id: id.into(),
+                channels: vec![id.into()],
+            })
+            .collect(),
+        sockets: 1,
+        register_window: 2,
+    };
+    match gb_device::start(cfg, None).await {
+        // The fleet runs until the demo stops; its handle must stay alive.
+        Ok(fleet) => {
+            std::future::pending::<()>().await;
+            drop(fleet);
+        }
+        Err(e) => tracing::warn!(error = %e, "demo GB/T 28181 devices did not start"),
+    }
+}
+
 /// AES-256 key (hex) of demo account `3333`.
 pub const DEMO_AES256_HEX: &str =
     "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
@@ -148,6 +183,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("  fire a panic: xiaoan sim dc09 --to {addr} --account 1111 --event PA");
     }
     if let Some(addr) = running.sip_addr {
+        tokio::spawn(gb_devices(addr));
         println!(
             "GB/T 28181 platform: {addr} (UDP and TCP); ID {DEMO_PLATFORM_ID}, domain {DEMO_DOMAIN}, password {DEMO_SIP_PASSWORD}"
         );

@@ -1,0 +1,1 @@
+//! `xiaoan-media`: video without decoding.

@@ -94,8 +94,7 @@ impl Hub {
             health: Mutex::new(health),
             health_flushed: Mutex::new(now),
         });
-        tokio::spawn(writer::run(Arc::downgrade(&hub), queue));
-        tokio::spawn(writer::run_signals(Arc::downgrade(&hub), signal_queue));
+        tokio::spawn(writer::run(Arc::downgrade(&hub), queue, signal_queue));
         Ok(hub)
     }
 
@@ -153,14 +152,17 @@ impl Hub {
         alarm: &NewAlarm,
         key: Option<&IdempotencyKey>,
     ) -> Result<RaiseOutcome, StoreError> {
+        self.raise_request(RaiseRequest {
+            alarm: alarm.clone(),
+            key: key.cloned(),
+        })
+        .await
+    }
+
+    /// [`Hub::raise`] for a caller that owns the request (no copy of the alarm's details).
+    pub async fn raise_request(&self, request: RaiseRequest) -> Result<RaiseOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let job = writer::RaiseJob {
-            request: RaiseRequest {
-                alarm: alarm.clone(),
-                key: key.cloned(),
-            },
-            reply,
-        };
+        let job = writer::RaiseJob { request, reply };
         let gone = || StoreError::Unavailable("the alarm writer has stopped".into());
         self.raises.send(job).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?

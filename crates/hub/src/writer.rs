@@ -4,8 +4,9 @@
 //! answers each caller. Under light load a batch is one alarm and nothing waits; under heavy load
 //! the fsync cost is shared instead of queuing one fsync per alarm.
 //!
-//! Device signals (periodic tests, trouble reports) have their own writer of the same kind
-//! ([`run_signals`]): a flood of them shares fsyncs too instead of taking one transaction each.
+//! Device signals (periodic tests, trouble reports) go through the same task: those waiting when
+//! a batch starts are stored with it, in the same transaction ([`run`]), so a flood of them
+//! shares the alarms' fsyncs instead of taking transactions of its own between them.
 
 use std::sync::Weak;
 
@@ -32,16 +33,66 @@ pub(crate) struct SignalJob {
     pub(crate) reply: oneshot::Sender<Result<Signal, StoreError>>,
 }
 
-/// Stores waiting signals in batches (one transaction each) until the hub is dropped.
-pub(crate) async fn run_signals(hub: Weak<Hub>, mut queue: mpsc::Receiver<SignalJob>) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+/// A batch failure, repeated for each alarm of the batch.
+fn for_each(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+/// Runs until the hub is dropped: each round takes every alarm and signal waiting (up to
+/// [`MAX_BATCH`] of each) and stores them, the signals in the alarm batch's transaction when both
+/// are there (the store writes signals queued during an alarm batch with it, see
+/// `xiaoan_store::sqlite`), so a flood of alarms and periodic tests shares one fsync per round.
+pub(crate) async fn run(
+    hub: Weak<Hub>,
+    mut alarms: mpsc::Receiver<RaiseJob>,
+    mut signals: mpsc::Receiver<SignalJob>,
+) {
+    let mut raises = Vec::with_capacity(MAX_BATCH);
+    let mut noted = Vec::with_capacity(MAX_BATCH);
+    let (mut alarms_open, mut signals_open) = (true, true);
+    while alarms_open || signals_open {
+        tokio::select! {
+            n = alarms.recv_many(&mut raises, MAX_BATCH), if alarms_open => alarms_open = n > 0,
+            n = signals.recv_many(&mut noted, MAX_BATCH), if signals_open => signals_open = n > 0,
+        }
+        // Whatever else is waiting joins this round.
+        while raises.len() < MAX_BATCH
+            && let Ok(job) = alarms.try_recv()
+        {
+            raises.push(job);
+        }
+        while noted.len() < MAX_BATCH
+            && let Ok(job) = signals.try_recv()
+        {
+            noted.push(job);
+        }
         let Some(hub) = hub.upgrade() else { return };
-        let (signals, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut jobs)
-            .into_iter()
-            .map(|j| (j.signal, j.reply))
-            .unzip();
-        match hub.store.record_signals(&signals).await {
+        let (raises, noted) = (std::mem::take(&mut raises), std::mem::take(&mut noted));
+        tokio::join!(
+            async {
+                if !raises.is_empty() {
+                    hub.commit(raises).await;
+                }
+            },
+            async {
+                if !noted.is_empty() {
+                    // Let the alarm batch start first, so it carries the signals.
+                    tokio::task::yield_now().await;
+                    hub.store_signals(noted).await;
+                }
+            }
+        );
+    }
+}
+
+impl Hub {
+    async fn store_signals(&self, jobs: Vec<SignalJob>) {
+        let (signals, replies): (Vec<_>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.signal, j.reply)).unzip();
+        match self.store.record_signals(&signals).await {
             Ok(stored) => {
                 for (signal, reply) in stored.into_iter().zip(replies) {
                     let _ = reply.send(Ok(signal));
@@ -54,26 +105,7 @@ pub(crate) async fn run_signals(hub: Weak<Hub>, mut queue: mpsc::Receiver<Signal
             }
         }
     }
-}
 
-/// A batch failure, repeated for each alarm of the batch.
-fn for_each(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        other => StoreError::Other(other.to_string()),
-    }
-}
-
-/// Runs until the hub is dropped.
-pub(crate) async fn run(hub: Weak<Hub>, mut queue: mpsc::Receiver<RaiseJob>) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let Some(hub) = hub.upgrade() else { return };
-        hub.commit(std::mem::take(&mut jobs)).await;
-    }
-}
-
-impl Hub {
     async fn commit(&self, jobs: Vec<RaiseJob>) {
         let (requests, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.request, j.reply)).unzip();

@@ -13,9 +13,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use xiaoan_hub::Hub;
+use xiaoan_core::signal::{HealthState, Signal};
+use xiaoan_hub::{DeviceRef, Hub};
 use xiaoan_sia::{DecodeError, Decoder, Frame, FrameReader, TimeWindow};
-use xiaoan_store::StoreError;
+use xiaoan_store::{RaiseOutcome, RaiseRequest, StoreError};
 
 use crate::accounts::Accounts;
 use crate::policy::{self, Decision};
@@ -52,27 +53,44 @@ struct Ctx {
 }
 
 /// Carries out a decision's effects through the hub; `Err` means something was not stored.
-async fn execute(hub: &Hub, d: &Decision) -> Result<(), StoreError> {
-    // Raised together so they share one group commit.
-    for result in join_all(d.alarms.iter().map(|r| hub.raise(&r.alarm, r.key.as_ref()))).await {
-        let outcome = result?;
-        // A new incident is logged; presses joining it (a flood) only at debug level.
-        if !outcome.replayed && !outcome.joined {
-            tracing::warn!(incident = outcome.incident.id, kind = %outcome.incident.kind, school = outcome.incident.school_id, "DC-09 alarm: new incident");
-        } else if !outcome.replayed {
-            tracing::debug!(incident = outcome.incident.id, kind = %outcome.incident.kind, "DC-09 alarm joined");
+/// Takes the decision's alarms and signals by value: they move into the hub's queues without a
+/// copy of their `details`.
+async fn execute(
+    hub: &Hub,
+    alarms: Vec<RaiseRequest>,
+    signals: Vec<Signal>,
+    seen: Option<&DeviceRef>,
+    condition: Option<&(HealthState, String)>,
+) -> Result<(), StoreError> {
+    // Raised together so they share one group commit (one frame usually carries one alarm).
+    if alarms.len() == 1 {
+        for request in alarms {
+            log_outcome(&hub.raise_request(request).await?);
+        }
+    } else {
+        for result in join_all(alarms.into_iter().map(|r| hub.raise_request(r))).await {
+            log_outcome(&result?);
         }
     }
-    for s in &d.signals {
-        hub.record_signal(s.clone()).await?;
+    for s in signals {
+        hub.record_signal(s).await?;
     }
-    if let Some(dev) = &d.seen {
+    if let Some(dev) = seen {
         hub.device_seen(dev).await?;
-        if let Some((state, detail)) = &d.condition {
+        if let Some((state, detail)) = condition {
             hub.set_device_condition(dev, *state, detail).await?;
         }
     }
     Ok(())
+}
+
+/// A new incident is logged; presses joining it (a flood) only at debug level.
+fn log_outcome(outcome: &RaiseOutcome) {
+    if !outcome.replayed && !outcome.joined {
+        tracing::warn!(incident = outcome.incident.id, kind = %outcome.incident.kind, school = outcome.incident.school_id, "DC-09 alarm: new incident");
+    } else if !outcome.replayed {
+        tracing::debug!(incident = outcome.incident.id, kind = %outcome.incident.kind, "DC-09 alarm joined");
+    }
 }
 
 /// Handles one frame: decide, commit, and return the reply bytes (None: send nothing).
@@ -85,11 +103,19 @@ async fn handle(ctx: &Ctx, frame: &Frame, peer: &str) -> Option<Vec<u8>> {
     if !frame.length_ok {
         tracing::info!(%peer, account = %frame.header.account, declared = frame.declared_length, "DC-09 length field does not match; accepted");
     }
-    if let Err(e) = execute(&ctx.hub, &decision).await {
+    let Decision {
+        reply,
+        alarms,
+        signals,
+        seen,
+        condition,
+        ..
+    } = decision;
+    if let Err(e) = execute(&ctx.hub, alarms, signals, seen.as_ref(), condition.as_ref()).await {
         tracing::error!(%peer, account = %frame.header.account, seq = frame.header.seq, error = %e, "DC-09 frame NOT stored: no ACK, the panel will retry");
         return None;
     }
-    let encoded = decision.reply.encode(frame, now);
+    let encoded = reply.encode(frame, now);
     match encoded {
         Ok(bytes) => Some(bytes),
         Err(e) => {

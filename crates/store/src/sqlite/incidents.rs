@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, AssertSqlSafe, FromRow, Row, Sqlite, SqliteConnection};
+use sqlx::{Arguments, AssertSqlSafe, FromRow, Row, SqliteConnection};
 use xiaoan_core::incident::{
     self as domain, Actor, Command, Incident, NewAlarm, RaiseDecision, TimelineEntry,
 };
@@ -15,7 +15,8 @@ use xiaoan_core::model::Id;
 use super::rows::{
     EntryRow, IncidentRow, convert_all, entry_columns, incident_columns, to_json, ts,
 };
-use super::{SqliteStore, map_err, multirow};
+use super::write_tx::{WriteTx, Writes, next_id};
+use super::{SqliteStore, map_err, multirow, signals};
 use crate::{
     IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, RaiseRequest, Result, StoreError,
 };
@@ -32,31 +33,44 @@ pub(super) async fn raise(
     Ok(outcome)
 }
 
-/// Raises a batch in one transaction, so one fsync covers them all, with a number of round
-/// trips to the SQLite worker thread (each costs two thread switches) that does not grow with
-/// the batch:
+/// Raises a batch in one transaction, so one fsync covers them all, with two round trips to the
+/// SQLite worker thread (each costs two thread switches) whatever the batch's size:
 ///
-/// 1. `BEGIN IMMEDIATE`, then three reads in one round trip: the idempotency keys, the alarm
-///    points (with the next incident and event ids) and the open incidents of the whole batch
-///    (plus one more read for incidents only a replay refers to);
+/// 1. `BEGIN IMMEDIATE` and four reads in one round trip ([`WriteTx::begin_fetch`]): the next
+///    incident, event and signal ids, the idempotency keys, the alarm points and the open
+///    incidents of the whole batch (plus one more read for incidents only a replay refers to);
 /// 2. the decisions, in memory and in batch order (`core::incident::raise_or_join`), so a later
 ///    alarm of the batch sees (joins, replays) what an earlier one did; new incidents get
 ///    provisional negative ids until the end;
-/// 3. all writes in one multi-statement query ([`Writes`]), each table with multi-row statements
-///    (chunked, see [`multirow`]): the new incidents in their final state, the joined existing
-///    incidents (`UPDATE … FROM (VALUES …)`), the timeline entries, the idempotency keys;
-/// 4. `COMMIT` (the fsync).
+/// 3. all writes and the `COMMIT` (the fsync) in one multi-statement query ([`Writes`]), each
+///    table with multi-row statements (chunked, see [`multirow`]): the new incidents in their
+///    final state, the joined existing incidents (`UPDATE … FROM (VALUES …)`), the timeline
+///    entries, the idempotency keys, and the device signals queued meanwhile by other callers
+///    ([`signals::SignalQueue`]), which share the commit.
 ///
 /// An alarm refused before anything is written (unknown alarm point, wrong school) gets its error
 /// in its slot; if a write or the commit fails, nothing of the batch is stored and the whole call
-/// fails.
+/// fails (the queued signals get the error too).
 pub(super) async fn raise_batch(
     store: &SqliteStore,
     batch: &[RaiseRequest],
     now: DateTime<Utc>,
 ) -> Result<Vec<Result<RaiseOutcome>>> {
-    let mut tx = store.begin_write().await?;
+    let mut coming = store.signals.batch_coming();
+    let mut tx = WriteTx::acquire(store).await?;
+    let result = raise_batch_in(&mut tx, &mut coming, batch, now).await;
+    if result.is_err() {
+        tx.rollback().await;
+    }
+    result
+}
 
+async fn raise_batch_in(
+    tx: &mut WriteTx,
+    coming: &mut signals::BatchComing<'_>,
+    batch: &[RaiseRequest],
+    now: DateTime<Utc>,
+) -> Result<Vec<Result<RaiseOutcome>>> {
     let keys: Vec<(&str, &str)> = batch
         .iter()
         .filter_map(|r| r.key.as_ref())
@@ -75,33 +89,42 @@ pub(super) async fn raise_batch(
     //   `INDEXED BY` that partial index (its condition is the `state IN` below, verbatim):
     //   without statistics the planner otherwise walks `incidents_by_state`, i.e. every open
     //   incident.
-    let rows = sqlx::query(concat!(
-        "SELECT 'k' AS batch_row, k.principal, k.key, k.incident_id, k.joined \
-         FROM json_each(?) AS j JOIN idempotency_keys AS k \
-         ON k.principal = json_extract(j.value, '$[0]') AND k.key = json_extract(j.value, '$[1]'); \
-         SELECT 'p' AS batch_row, id, school_id, \
-         MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'incidents'), 0), \
-             COALESCE((SELECT MAX(id) FROM incidents), 0)) + 1 AS next_incident, \
-         MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'timeline_entries'), 0), \
-             COALESCE((SELECT MAX(id) FROM timeline_entries), 0)) + 1 AS next_entry \
-         FROM alarm_points WHERE id IN (SELECT value FROM json_each(?)); \
-         SELECT 'i' AS batch_row, ",
-        incident_columns!(),
-        " FROM incidents INDEXED BY incidents_open_per_point \
-         WHERE alarm_point_id IN (SELECT value FROM json_each(?)) \
-         AND state IN ('received', 'claimed', 'dispatched', 'on_scene') ORDER BY id"
-    ))
-    .bind(to_json(&keys)?)
-    .bind(to_json(&point_ids)?)
-    .bind(to_json(&point_ids)?)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(map_err)?;
+    let mut args = SqliteArguments::default();
+    for value in [to_json(&keys)?, to_json(&point_ids)?, to_json(&point_ids)?] {
+        args.add(value)
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+    }
+    let rows = tx
+        .begin_fetch(
+            concat!(
+                "SELECT 'n' AS batch_row, ",
+                next_id!("incidents"),
+                " AS next_incident, ",
+                next_id!("timeline_entries"),
+                " AS next_entry, ",
+                next_id!("signals"),
+                " AS next_signal; \
+                 SELECT 'k' AS batch_row, k.principal, k.key, k.incident_id, k.joined \
+                 FROM json_each(?) AS j JOIN idempotency_keys AS k \
+                 ON k.principal = json_extract(j.value, '$[0]') \
+                 AND k.key = json_extract(j.value, '$[1]'); \
+                 SELECT 'p' AS batch_row, id, school_id \
+                 FROM alarm_points WHERE id IN (SELECT value FROM json_each(?)); \
+                 SELECT 'i' AS batch_row, ",
+                incident_columns!(),
+                " FROM incidents INDEXED BY incidents_open_per_point \
+                 WHERE alarm_point_id IN (SELECT value FROM json_each(?)) \
+                 AND state IN ('received', 'claimed', 'dispatched', 'on_scene') ORDER BY id"
+            ),
+            args,
+        )
+        .await?;
 
     // (principal, key) → (incident id, joined): stored before, or written earlier in this batch.
     let mut seen_keys: HashMap<(&str, &str), (Id, bool)> = HashMap::new();
     let mut stored_keys: Vec<(String, String, Id, bool)> = Vec::new();
-    let mut next_ids = (1, 1);
+    // Next incident, timeline entry and signal ids.
+    let mut next_ids = None;
     let mut schools: HashMap<Id, Id> = HashMap::new();
     let mut open_at: HashMap<Id, Id> = HashMap::new();
     // Incidents read or written in this batch, as they stand now.
@@ -117,13 +140,16 @@ pub(super) async fn raise_batch(
                 row.try_get("incident_id").map_err(map_err)?,
                 row.try_get("joined").map_err(map_err)?,
             )),
+            "n" => {
+                next_ids = Some((
+                    row.try_get::<i64, _>("next_incident").map_err(map_err)?,
+                    row.try_get::<i64, _>("next_entry").map_err(map_err)?,
+                    row.try_get::<i64, _>("next_signal").map_err(map_err)?,
+                ));
+            }
             "p" => {
                 let id: Id = row.try_get("id").map_err(map_err)?;
                 schools.insert(id, row.try_get("school_id").map_err(map_err)?);
-                next_ids = (
-                    row.try_get("next_incident").map_err(map_err)?,
-                    row.try_get("next_entry").map_err(map_err)?,
-                );
             }
             _ => {
                 let incident = Incident::try_from(IncidentRow::from_row(row).map_err(map_err)?)?;
@@ -133,6 +159,7 @@ pub(super) async fn raise_batch(
             }
         }
     }
+    let next_ids = next_ids.ok_or(StoreError::NotFound("next ids"))?;
     for (p, k, id, joined) in &stored_keys {
         seen_keys.insert((p.as_str(), k.as_str()), (*id, *joined));
     }
@@ -151,7 +178,7 @@ pub(super) async fn raise_batch(
             " FROM incidents WHERE id IN (SELECT value FROM json_each(?))"
         ))
         .bind(to_json(&missing)?)
-        .fetch_all(&mut *tx)
+        .fetch_all(tx.conn())
         .await
         .map_err(map_err)?
         {
@@ -279,9 +306,21 @@ pub(super) async fn raise_batch(
         })
         .collect();
     push_keys(&mut writes, &key_rows, now)?;
-    // Every write of the batch in one round trip to the SQLite thread.
-    writes.run(&mut tx).await?;
-    tx.commit().await.map_err(map_err)?;
+    // Signals queued by other callers meanwhile share this commit.
+    let signal_jobs = coming.take();
+    let committed = match signals::push_inserts(&mut writes, &signal_jobs, next_ids.2) {
+        // Every write of the batch and the commit in one round trip to the SQLite thread.
+        Ok(()) => tx.commit(writes).await,
+        Err(e) => Err(e),
+    };
+    signals::answer_all(
+        signal_jobs,
+        match &committed {
+            Ok(()) => Ok(next_ids.2),
+            Err(e) => Err(signals::copy_error(e)),
+        },
+    );
+    committed?;
     for outcome in results.iter().flatten().filter(|o| !o.replayed) {
         tracing::debug!(
             incident = outcome.incident.id,
@@ -457,58 +496,6 @@ fn role_text(actor: &Actor) -> Option<&'static str> {
     actor.role.map(|r| r.as_str())
 }
 
-/// Several write statements sent to the SQLite worker as one multi-statement query: one round
-/// trip (two thread switches) for all the writes of a batch. sqlx runs the statements of one
-/// query string in order and hands each the next positional arguments.
-#[derive(Default)]
-struct Writes {
-    sql: String,
-    args: SqliteArguments,
-    /// Rows the statements must change in all.
-    rows: u64,
-}
-
-impl Writes {
-    /// Starts a statement that will change `rows` rows.
-    fn statement(&mut self, sql: &str, rows: usize) {
-        if !self.sql.is_empty() {
-            self.sql.push_str(";\n");
-        }
-        self.sql.push_str(sql);
-        self.rows += rows as u64;
-    }
-
-    fn bind<'t, T: sqlx::Encode<'t, Sqlite> + sqlx::Type<Sqlite>>(&mut self, value: T) {
-        // Encoding into SqliteArguments only fails for values out of SQLite's range (none of
-        // ours); a failure would surface as the statement's error, so it is not lost.
-        if let Err(e) = self.args.add(value) {
-            tracing::error!(error = %e, "binding a batch value");
-        }
-    }
-
-    /// Runs everything; checks that exactly the expected number of rows changed.
-    async fn run(self, conn: &mut SqliteConnection) -> Result<()> {
-        if self.sql.is_empty() {
-            return Ok(());
-        }
-        // Kept prepared (sqlx's per-connection cache, `STATEMENT_CACHE` entries): chunk sizes are
-        // powers of two, so the shapes repeat; re-preparing a large batch every time cost ~15 %
-        // of the flat-out throughput (measured: the server's RSS stays ~50 MB with the cache full).
-        let done = sqlx::query_with(AssertSqlSafe(self.sql), self.args)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_err)?;
-        if done.rows_affected() != self.rows {
-            return Err(StoreError::Other(format!(
-                "batch write changed {} rows, expected {}",
-                done.rows_affected(),
-                self.rows
-            )));
-        }
-        Ok(())
-    }
-}
-
 /// The columns [`push_new_incident`] binds, in order, after `id`.
 const INCIDENT_INSERT_COLUMNS: &str = "school_id, alarm_point_id, state, priority, kind, source, \
      silent, note, raised_by_user_id, raised_by_name, raised_by_role, raised_at, received_at, \
@@ -559,7 +546,7 @@ async fn insert_incident(conn: &mut SqliteConnection, i: &Incident) -> Result<Id
         1,
         " RETURNING id",
     );
-    sqlx::query_scalar_with(AssertSqlSafe(sql), w.args)
+    sqlx::query_scalar_with(AssertSqlSafe(sql), w.into_args())
         .fetch_one(&mut *conn)
         .await
         .map_err(map_err)

@@ -15,6 +15,7 @@
 //! Reads go through `reader`, a small pool of `query_only` connections; WAL lets them run while
 //! the writer commits.
 
+mod checkpoint;
 mod directory;
 mod gb;
 mod incidents;
@@ -22,8 +23,10 @@ mod multirow;
 mod rows;
 mod sessions;
 mod signals;
+mod write_tx;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -52,12 +55,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 400;
-/// WAL pages after which a commit checkpoints (SQLite's default is 1,000, 4 MB). A checkpoint
-/// copies the WAL into the database file inside the commit that triggers it, so under a flood a
-/// small WAL means a stall every few hundred milliseconds; a larger one makes them rarer. The WAL
-/// file is reused after each checkpoint, so this bounds its size (~64 MB), not durability:
-/// every commit is still fsync'd to the WAL (`synchronous=FULL`).
-const WAL_AUTOCHECKPOINT_PAGES: &str = "16000";
+/// WAL pages after which a commit checkpoints itself (SQLite's default is 1,000, 4 MB). The
+/// checkpoints are made by a task of their own (`checkpoint.rs`) off the commit path; this is
+/// only the backstop should it fall behind (~128 MB of WAL), because a checkpoint inside a commit
+/// stalls every alarm queued behind it. It bounds the WAL's size, not durability: every commit is
+/// fsync'd to the WAL (`synchronous=FULL`).
+const WAL_AUTOCHECKPOINT_PAGES: &str = "32000";
 /// Concurrent readers.
 const READ_CONNECTIONS: u32 = 4;
 
@@ -70,6 +73,12 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Connections that refuse writes (`query_only`).
     reader: SqlitePool,
+    /// Device signals waiting for the next write transaction (see `signals.rs`).
+    signals: Arc<signals::SignalQueue>,
+    /// The WAL checkpoint task (`checkpoint.rs`) stops once every clone of the store is gone.
+    _alive: Arc<()>,
+    /// The checkpoint task's connection.
+    checkpointer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -106,11 +115,30 @@ impl SqliteStore {
         // a read-only open: a read-only handle cannot recreate the WAL index if it is missing.
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
-            .connect_with(base.pragma("query_only", "ON"))
+            .connect_with(base.clone().pragma("query_only", "ON"))
             .await
             .map_err(|e| open_error(path, e))?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_with(base)
+            .await
+            .map_err(|e| open_error(path, e))?;
+        let alive = Arc::new(());
+        tokio::spawn(checkpoint::run(
+            checkpointer.clone(),
+            Arc::downgrade(&alive),
+        ));
         tracing::debug!(path = %path.display(), "sqlite store open");
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            signals: Arc::default(),
+            _alive: alive,
+            checkpointer,
+        })
     }
 
     /// Opens `dir/xiaoan.db`, creating the directory if missing.
@@ -123,6 +151,7 @@ impl SqliteStore {
     /// Closes both pools, waiting for their connections to finish. Everything acknowledged is
     /// already on disk; this only lets SQLite checkpoint and tidy up.
     pub async fn close(&self) {
+        self.checkpointer.close().await;
         self.reader.close().await;
         self.writer.close().await;
     }

@@ -1,12 +1,18 @@
 //! Device signals (append-only log) and device health (one row per device) in SQLite.
 
-use sqlx::{AssertSqlSafe, FromRow};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{FromRow, Row};
+use tokio::sync::oneshot;
 use xiaoan_core::model::Id;
 use xiaoan_core::signal::{DeviceHealth, HealthState, Severity, Signal};
 
 use super::rows::{from_json, parse_enum, parse_ts, to_json, ts};
-use super::{SqliteStore, map_err, multirow};
-use crate::{Result, SignalFilter};
+use super::write_tx::{WriteTx, Writes, next_id};
+use super::{SqliteStore, map_err};
+use crate::{Result, SignalFilter, StoreError};
 
 #[derive(FromRow)]
 struct SignalRow {
@@ -70,57 +76,218 @@ impl TryFrom<HealthRow> for DeviceHealth {
     }
 }
 
-/// Stores a batch of signals in one transaction with multi-row inserts (see
-/// [`super::multirow`]). Their ids are read back: with `AUTOINCREMENT`, the single writer
-/// connection inside `BEGIN IMMEDIATE` and no triggers, SQLite inserts the rows of a `VALUES` list
-/// in order, each one above the largest id the table ever used, so the rows of one statement get
-/// `last_insert_rowid() - n + 1 ..= last_insert_rowid()`. (`RETURNING` would give them too, but
-/// SQLite leaves its row order unspecified.) The count and the continuity between chunks are
-/// checked.
-pub(super) async fn record(store: &SqliteStore, signals: &[Signal]) -> Result<Vec<Signal>> {
-    const WIDTH: usize = 9;
-    let mut tx = store.begin_write().await?;
-    let mut stored = Vec::with_capacity(signals.len());
-    let mut next = None;
-    for chunk in multirow::chunks(signals.len(), WIDTH) {
-        let n = chunk.len();
-        let mut query = sqlx::query(AssertSqlSafe(multirow::values_sql(
-            "INSERT INTO signals (at, school_id, alarm_point_id, source, device, kind, severity, \
-             summary, data) VALUES ",
-            WIDTH,
-            n,
-            "",
-        )));
-        for s in &signals[chunk.clone()] {
-            query = query
-                .bind(ts(s.at))
-                .bind(s.school_id)
-                .bind(s.alarm_point_id)
-                .bind(s.source.clone())
-                .bind(s.device.clone())
-                .bind(s.kind.clone())
-                .bind(s.severity.as_str())
-                .bind(s.summary.clone())
-                .bind(to_json(&s.data)?);
-        }
-        let done = query.execute(&mut *tx).await.map_err(map_err)?;
-        let first = done.last_insert_rowid() - (n as i64 - 1);
-        if done.rows_affected() != n as u64 || next.is_some_and(|next| next != first) {
-            return Err(crate::StoreError::Other(format!(
-                "multi-row signal insert: {} rows, ids from {first}",
-                done.rows_affected()
-            )));
-        }
-        next = Some(first + n as i64);
-        stored.extend(
-            signals[chunk]
-                .iter()
-                .zip(first..)
-                .map(|(s, id)| Signal { id, ..s.clone() }),
-        );
+/// Signals waiting for the next write transaction on the writer connection. A flood of device
+/// signals (periodic tests) otherwise takes transactions (and fsyncs) of its own between the alarm
+/// batches, and every alarm waits for them: whichever write gets the writer connection next (an
+/// alarm batch, see `incidents::raise_batch`, or [`record`] itself) writes all of them in its
+/// transaction and answers each caller after its `COMMIT`.
+///
+/// A caller that finds an alarm batch under way (`coming`: counted from the batch's start until
+/// it takes the queue) leaves its signals to that batch instead of competing with it for the
+/// writer; the hub starts an alarm batch before the signals that arrived with it.
+#[derive(Default)]
+pub(super) struct SignalQueue(Mutex<Vec<PendingSignals>>, AtomicUsize);
+
+impl std::fmt::Debug for SignalQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignalQueue")
     }
-    tx.commit().await.map_err(map_err)?;
-    Ok(stored)
+}
+
+/// An alarm batch under way that will take the queued signals. Dropped without taking them (the
+/// batch failed or was abandoned), it answers their callers with an error, so none waits for a
+/// batch that will not come.
+pub(super) struct BatchComing<'a> {
+    queue: &'a SignalQueue,
+    taken: bool,
+}
+
+impl BatchComing<'_> {
+    /// Takes the queue (once), in this order: no longer counted, then taken, so a caller that
+    /// saw the batch coming had its signals queued before the take.
+    pub(super) fn take(&mut self) -> Vec<PendingSignals> {
+        if self.taken {
+            return Vec::new();
+        }
+        self.taken = true;
+        self.queue.1.fetch_sub(1, Ordering::SeqCst);
+        self.queue.take()
+    }
+}
+
+impl Drop for BatchComing<'_> {
+    fn drop(&mut self) {
+        if !self.taken {
+            let jobs = self.take();
+            answer_all(
+                jobs,
+                Err(StoreError::Unavailable(
+                    "the alarm batch carrying these signals failed".into(),
+                )),
+            );
+        }
+    }
+}
+
+/// One caller's signals and where their answer (the signals with their ids) goes.
+pub(super) struct PendingSignals {
+    signals: Vec<Signal>,
+    reply: oneshot::Sender<Result<Vec<Signal>>>,
+}
+
+impl SignalQueue {
+    fn push(&self, job: PendingSignals) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(job);
+    }
+
+    /// How many callers are waiting.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// An alarm batch starts: it will take the queue before its commit ([`BatchComing::take`]).
+    pub(super) fn batch_coming(&self) -> BatchComing<'_> {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        BatchComing {
+            queue: self,
+            taken: false,
+        }
+    }
+
+    /// Everything waiting, in arrival order.
+    pub(super) fn take(&self) -> Vec<PendingSignals> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Stores signals durably: queued for the next write transaction on the writer connection, which
+/// this call then waits for (and runs itself when no alarm batch takes them first). Returns them
+/// with their ids once committed.
+pub(super) async fn record(store: &SqliteStore, signals: &[Signal]) -> Result<Vec<Signal>> {
+    if signals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (reply, answer) = oneshot::channel();
+    store.signals.push(PendingSignals {
+        signals: signals.to_vec(),
+        reply,
+    });
+    if store.signals.1.load(Ordering::SeqCst) > 0 {
+        // An alarm batch will take them and answer.
+        return answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the signal write was abandoned".into()))?;
+    }
+    match WriteTx::acquire(store).await {
+        Ok(mut tx) => {
+            let jobs = store.signals.take();
+            if !jobs.is_empty() {
+                write_alone(&mut tx, jobs).await;
+            }
+        }
+        Err(e) => answer_all(store.signals.take(), Err(e)),
+    }
+    answer
+        .await
+        .map_err(|_| StoreError::Unavailable("the signal write was abandoned".into()))?
+}
+
+/// Writes queued signals in a transaction of their own.
+async fn write_alone(tx: &mut WriteTx, jobs: Vec<PendingSignals>) {
+    let outcome = async {
+        let sql = concat!("SELECT ", next_id!("signals"));
+        let rows = tx.begin_fetch(sql, SqliteArguments::default()).await?;
+        let first: i64 = rows
+            .first()
+            .ok_or(StoreError::NotFound("next signal id"))?
+            .try_get(0)
+            .map_err(map_err)?;
+        let mut writes = Writes::default();
+        push_inserts(&mut writes, &jobs, first)?;
+        tx.commit(writes).await?;
+        Ok(first)
+    }
+    .await;
+    if outcome.is_err() {
+        tx.rollback().await;
+    }
+    answer_all(jobs, outcome);
+}
+
+/// Adds the insert of the queued signals, in order, with the ids `first_id`, `first_id + 1`, …
+/// One statement whatever their number: the rows travel as one JSON array (`json_each`), so the
+/// statement's text never changes. (As multi-row `VALUES`, each count of signals would be another
+/// text, multiplying the shapes of the alarm batch's write query, which carries these too, and
+/// overflowing the prepared-statement cache.)
+pub(super) fn push_inserts(w: &mut Writes, jobs: &[PendingSignals], first_id: i64) -> Result<()> {
+    let rows: Vec<serde_json::Value> = jobs
+        .iter()
+        .flat_map(|j| &j.signals)
+        .map(|s| {
+            Ok(serde_json::json!([
+                ts(s.at),
+                s.school_id,
+                s.alarm_point_id,
+                s.source,
+                s.device,
+                s.kind,
+                s.severity.as_str(),
+                s.summary,
+                to_json(&s.data)?,
+            ]))
+        })
+        .collect::<Result<_>>()?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    w.statement(
+        "INSERT INTO signals (id, at, school_id, alarm_point_id, source, device, kind, severity, \
+         summary, data) SELECT ? + j.key, json_extract(j.value, '$[0]'), \
+         json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), \
+         json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), \
+         json_extract(j.value, '$[5]'), json_extract(j.value, '$[6]'), \
+         json_extract(j.value, '$[7]'), json_extract(j.value, '$[8]') \
+         FROM json_each(?) AS j ORDER BY j.key",
+        rows.len(),
+    );
+    w.bind(first_id);
+    w.bind(to_json(&rows)?);
+    Ok(())
+}
+
+/// Answers every queued caller: with its signals numbered from `first_id` on (in queue order)
+/// once committed, or with the error.
+pub(super) fn answer_all(jobs: Vec<PendingSignals>, outcome: Result<i64>) {
+    match outcome {
+        Ok(first_id) => {
+            let mut next = first_id;
+            for job in jobs {
+                let stored = job
+                    .signals
+                    .into_iter()
+                    .map(|s| {
+                        next += 1;
+                        Signal { id: next - 1, ..s }
+                    })
+                    .collect();
+                let _ = job.reply.send(Ok(stored));
+            }
+        }
+        Err(e) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(copy_error(&e)));
+            }
+        }
+    }
+}
+
+/// The same failure, for each caller.
+pub(super) fn copy_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        other => StoreError::Other(other.to_string()),
+    }
 }
 
 pub(super) async fn list(store: &SqliteStore, filter: &SignalFilter) -> Result<Vec<Signal>> {

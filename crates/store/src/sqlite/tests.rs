@@ -283,3 +283,100 @@ async fn batch_ids_never_reuse_an_id_autoincrement_gave() {
     assert_eq!(next.incident.id, created.incident.id + 1);
     assert_eq!(next.entries[0].id, ids[2] + 1);
 }
+
+fn test_signal(n: i64) -> xiaoan_core::signal::Signal {
+    xiaoan_core::signal::Signal {
+        id: 0,
+        at: at(n),
+        school_id: None,
+        alarm_point_id: None,
+        source: "dc09".into(),
+        device: format!("D{n}"),
+        kind: "periodic_test".into(),
+        severity: xiaoan_core::signal::Severity::Info,
+        summary: "test".into(),
+        data: serde_json::json!({ "n": n }),
+    }
+}
+
+#[tokio::test]
+async fn signals_queued_during_an_alarm_batch_share_its_commit_with_their_own_ids() {
+    use crate::{RaiseRequest, SignalFilter};
+    let (store, _dir) = open_seeded().await;
+    // Hold the writer so the signals queue up behind it, then let an alarm batch take them.
+    let held = store.writer.acquire().await.unwrap();
+    let callers: Vec<_> = (0..5)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .record_signals(&[test_signal(2 * n), test_signal(2 * n + 1)])
+                    .await
+            })
+        })
+        .collect();
+    while store.signals.len() < 5 {
+        tokio::task::yield_now().await;
+    }
+    let batch = vec![RaiseRequest {
+        alarm: alarm(conformance::POINT_A1, 1, at(0)),
+        key: None,
+    }];
+    let raising = {
+        let store = store.clone();
+        tokio::spawn(async move { store.raise_alarms(&batch, at(0)).await })
+    };
+    drop(held);
+    raising.await.unwrap().unwrap()[0].as_ref().unwrap();
+    let mut answered = Vec::new();
+    for caller in callers {
+        answered.extend(caller.await.unwrap().unwrap());
+    }
+    answered.sort_by_key(|s| s.id);
+    let stored = store
+        .list_signals(&SignalFilter {
+            school_ids: None,
+            include_unregistered: true,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 10);
+    let mut stored: Vec<(i64, String)> = stored.into_iter().map(|s| (s.id, s.device)).collect();
+    stored.sort();
+    let answered: Vec<(i64, String)> = answered.into_iter().map(|s| (s.id, s.device)).collect();
+    assert_eq!(answered, stored);
+    let ids: Vec<i64> = stored.iter().map(|s| s.0).collect();
+    assert_eq!(ids, (1..=10).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_failed_batch_rolls_back_and_the_writer_goes_on() {
+    use crate::RaiseRequest;
+    let (store, _dir) = open_seeded().await;
+    // A trigger makes the batch's writes fail after its reads.
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON timeline_entries \
+         BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    .execute(&store.writer)
+    .await
+    .unwrap();
+    let batch = vec![RaiseRequest {
+        alarm: alarm(conformance::POINT_A1, 1, at(0)),
+        key: None,
+    }];
+    assert!(store.raise_alarms(&batch, at(0)).await.is_err());
+    assert!(store.record_signals(&[test_signal(1)]).await.is_ok());
+    sqlx::query("DROP TRIGGER refuse")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    let raised = store.raise_alarms(&batch, at(1)).await.unwrap();
+    let outcome = raised[0].as_ref().unwrap();
+    assert_eq!(outcome.incident.id, 1);
+    assert_eq!(
+        store.timeline(1).await.unwrap().len(),
+        outcome.entries.len()
+    );
+}

@@ -8,18 +8,20 @@
 //!   [`message`] (keepalive, alarm, catalog, device info); [`alarm`] turns an alarm into an
 //!   incident or a device-health signal; [`client`] sends the platform's own requests with
 //!   retransmission; [`devices_writer`] shares one commit among concurrent registrations; [`control`] sends arm/disarm/alarm reset/PTZ and subscribes to alarms; [`peer`] reaches devices over UDP or their TCP connection; [`time`] is the
-//!   local time zone.
+//!   local time zone; [`sdp`] and [`invite`] set up and end live-video sessions.
 
 pub mod alarm;
 pub mod client;
 pub mod config;
 pub mod control;
 pub mod devices_writer;
+pub mod invite;
 pub mod listener;
 pub mod message;
 pub mod peer;
 pub mod platform;
 pub mod register;
+pub mod sdp;
 pub mod time;
 
 pub use config::{ChannelBinding, DeviceConfig, GbConfig};

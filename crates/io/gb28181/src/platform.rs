@@ -56,6 +56,8 @@ pub struct Platform {
     pub(crate) passwords: HashMap<String, String>,
     /// Catalog parts being gathered, by device.
     pub(crate) catalogs: Mutex<HashMap<String, crate::message::CatalogParts>>,
+    /// ACKs of established INVITE sessions, by Call-ID, for repeated 2xx responses.
+    pub(crate) acks: Mutex<HashMap<String, (Peer, Vec<u8>)>>,
     /// Device rows, committed in groups.
     pub(crate) writer: crate::devices_writer::DeviceWriter,
 }
@@ -112,6 +114,7 @@ impl Platform {
             device_school,
             passwords,
             catalogs: Mutex::default(),
+            acks: Mutex::default(),
             writer: crate::devices_writer::DeviceWriter::start(hub.store().clone()),
             config,
         }))
@@ -251,6 +254,9 @@ impl Platform {
     pub async fn on_message(self: &Arc<Self>, msg: Message, peer: Peer) {
         match msg {
             Message::Response(resp) => {
+                if self.reack(&resp).await {
+                    return;
+                }
                 if !self.pending.deliver(resp) {
                     tracing::debug!(%peer.addr, "gb28181: response for no pending request");
                 }

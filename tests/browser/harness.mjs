@@ -38,10 +38,13 @@ export async function startServer(env = {}, { addr = '127.0.0.1:0', dataDir = nu
   child.stdout.resume();
   child.stderr.resume();
   const dc09 = (log.match(/DC-09 receiver: (127\.0\.0\.1:\d+)/) || [])[1] || null;
+  const sip = (log.match(/GB\/T 28181 platform: (127\.0\.0\.1:\d+)/) || [])[1] || null;
   return {
     url,
     /** The DC-09 receiver's address (TCP and UDP). */
     dc09,
+    /** The GB/T 28181 platform's SIP address (UDP and TCP). */
+    sip,
     dataDir,
     /** Stops the process but keeps the data (for a restart on the same address). */
     async kill() {

@@ -42,6 +42,7 @@ export async function api(method, path, body, headers = {}) {
 
 export const get = (path) => api('GET', path);
 export const post = (path, body = {}, headers) => api('POST', path, body, headers);
+export const put = (path, body = {}) => api('PUT', path, body);
 
 export const login = (username, password) => post('/api/v1/login', { username, password });
 export const logout = () => post('/api/v1/logout', {});
@@ -58,6 +59,10 @@ export const act = (id, action, body = {}) => post(`/api/v1/incidents/${id}/${ac
 export const officers = () => get('/api/v1/officers').then((d) => d.officers);
 export const signals = (limit = 200) => get(`/api/v1/signals?limit=${limit}`).then((d) => d.signals || []);
 export const deviceHealth = () => get('/api/v1/devices/health').then((d) => d.devices || []);
+export const gbDevices = () => get('/api/v1/gb/devices').then((d) => (Array.isArray(d?.devices) ? d.devices : []));
+export const gbChannels = () => get('/api/v1/gb/channels').then((d) => (Array.isArray(d?.channels) ? d.channels : []));
+export const gbBind = (channelId, alarmPointId) => put(`/api/v1/gb/channels/${encodeURIComponent(channelId)}/binding`, { alarm_point_id: alarmPointId }).then((d) => d.channel);
+export const gbControl = (deviceId, body) => post(`/api/v1/gb/devices/${encodeURIComponent(deviceId)}/control`, body);
 
 /**
  * The live event stream. `onEvent(ev)` gets each parsed incident event ({type, incident, entry});

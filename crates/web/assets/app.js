@@ -1,6 +1,8 @@
 // app.js — start-up and the shell: asks /api/v1/me who is signed in, shows the login page or the
 // page for the role (police console, field officer, school one-key, bureau), draws the top bar
-// (title, user, 中文/English switch, logout) and re-labels the page when the language changes.
+// (title, page tabs, user, 中文/English switch, logout) and re-labels the page when the language
+// changes. The role's own page stays mounted (hidden) while another tab such as 设备管理 is
+// shown, so the console keeps its live stream and siren; an alarm strip then calls the user back.
 
 import * as api from './api.js';
 import { h, fill } from './util.js';
@@ -17,14 +19,28 @@ const PAGES = {
   sysadmin: 'bureau',
 };
 
+/** Further pages (tabs after the role's own page) and the roles that get them. */
+const EXTRA = {
+  devices: ['police_operator', 'police_supervisor', 'sysadmin'],
+};
+
+function pagesFor(role) {
+  const home = PAGES[role] || 'bureau';
+  return [home, ...Object.keys(EXTRA).filter((p) => EXTRA[p].includes(role))];
+}
+
 const root = document.getElementById('app');
 const topbar = document.getElementById('topbar');
 const banners = document.getElementById('banners');
-let current = null; // { name, page, me }
+let current = null; // { name (shown), home, me, slots: Map name → {el, page} }
+let alarmStrip = null;
+const alertWatch = new MutationObserver(() => updateAlarmStrip());
+alertWatch.observe(document.body, { attributes: true, attributeFilter: ['data-alerting'] });
 
 function unmount() {
-  if (current?.page?.destroy) current.page.destroy();
+  if (current) for (const s of current.slots.values()) s.page?.destroy?.();
   current = null;
+  alarmStrip = null;
   fill(banners);
   document.body.removeAttribute('data-alerting');
   document.body.removeAttribute('data-loaded');
@@ -54,6 +70,42 @@ function langSwitch() {
     h('button', { type: 'button', class: l === 'en' ? 'on' : '', 'data-testid': 'lang-en', 'aria-pressed': String(l === 'en'), onclick: () => setLang('en') }, t('lang.en')));
 }
 
+/** The page tabs (only when the role has more than one page). */
+function navTabs() {
+  if (!current) return null;
+  const pages = pagesFor(current.me.user.role);
+  if (pages.length < 2) return null;
+  const alerting = document.body.dataset.alerting === 'true';
+  return h('nav', { class: 'nav', 'aria-label': t('nav.label'), 'data-testid': 'nav' },
+    pages.map((p) => h('a', {
+      href: `/${p}`,
+      class: `nav-tab${p === current.name ? ' on' : ''}${p === current.home && alerting ? ' alerting' : ''}`,
+      'aria-current': p === current.name ? 'page' : null,
+      'data-testid': `nav-${p}`,
+      onclick: (e) => { if (e.button || e.ctrlKey || e.metaKey || e.shiftKey) return; e.preventDefault(); go(p); },
+    }, p === current.home && alerting && p !== current.name ? h('span', { class: 'nav-dot', 'aria-hidden': 'true' }) : null, t(`page.${p}`))));
+}
+
+/** While another tab is shown and the console has unclaimed alarms: a strip that leads back. */
+function updateAlarmStrip() {
+  if (!current) return;
+  const show = document.body.dataset.alerting === 'true' && current.name !== current.home;
+  if (show && !alarmStrip) {
+    alarmStrip = h('div', { class: 'banner banner-alarm', role: 'alert', 'data-testid': 'alarm-strip' });
+    banners.prepend(alarmStrip);
+  } else if (!show && alarmStrip) {
+    alarmStrip.remove();
+    alarmStrip = null;
+  }
+  if (alarmStrip) {
+    fill(alarmStrip,
+      h('span', { class: 'banner-text' }, t('nav.alarm')),
+      h('button', { type: 'button', class: 'btn btn-banner-alarm', 'data-testid': 'alarm-strip-back', onclick: () => go(current.home) }, t('nav.back', { p: t(`page.${current.home}`) })));
+  }
+  const tabs = topbar.querySelector('.nav');
+  if (tabs) tabs.replaceWith(navTabs());
+}
+
 function drawTopbar() {
   topbar.hidden = false;
   const me = current?.me;
@@ -62,6 +114,7 @@ function drawTopbar() {
       h('img', { src: '/assets/icon.svg', alt: '', width: 28, height: 28 }),
       h('span', { class: 'brand-name' }, t('app.name')),
       h('span', { class: 'brand-full' }, current ? t(`page.${current.name}`) : t('app.full'))),
+    navTabs(),
     h('div', { class: 'top-right' },
       me && h('div', { class: 'who', 'data-testid': 'whoami' },
         h('span', { class: 'who-name' }, me.user.display_name),
@@ -116,18 +169,59 @@ function showLogin(message) {
   user.focus();
 }
 
+/** The page a path asks for, when the user has it; else the role's own page. */
+function pageOf(me, pathname) {
+  const pages = pagesFor(me.user.role);
+  const want = pathname.replace(/^\/+|\/+$/g, '');
+  return pages.includes(want) ? want : pages[0];
+}
+
 async function mountPage(me) {
   unmount();
-  const name = PAGES[me.user.role] || 'bureau';
-  current = { name, me, page: null };
+  const home = PAGES[me.user.role] || 'bureau';
+  current = { name: home, home, me, slots: new Map() };
+  fill(root);
+  await show(home, { replace: true });
+  const want = pageOf(me, location.pathname);
+  if (want !== home) await show(want, { replace: true });
+}
+
+/** Shows page `name` (mounting it when needed); other pages than the role's own are unmounted when left. */
+async function show(name, { replace = false } = {}) {
+  const me = current.me;
+  const prev = current.name;
+  if (prev !== name && prev !== current.home) {
+    const s = current.slots.get(prev);
+    s?.page?.destroy?.();
+    s?.el.remove();
+    current.slots.delete(prev);
+  }
+  current.name = name;
   document.body.dataset.page = name;
   document.title = `${t(`page.${name}`)} · ${t('app.name')}`;
-  if (location.pathname !== `/${name}`) history.replaceState(null, '', `/${name}`);
+  if (location.pathname !== `/${name}`) history[replace ? 'replaceState' : 'pushState'](null, '', `/${name}`);
   drawTopbar();
-  fill(root, h('div', { class: 'boot' }, t('loading')));
+  updateAlarmStrip();
+  for (const [n, s] of current.slots) s.el.hidden = n !== name;
+  if (current.slots.has(name)) return;
+  const el = h('div', { class: 'page-slot', 'data-slot': name }, h('div', { class: 'boot' }, t('loading')));
+  const slot = { el, page: null };
+  current.slots.set(name, slot);
+  root.appendChild(el);
   const mod = await import(`./pages/${name}.js`);
-  current.page = mod.mount(root, { me, banners });
+  if (current?.slots.get(name) !== slot) return; // left (or logged out) while loading
+  slot.page = mod.mount(el, { me, banners });
 }
+
+function go(name) {
+  if (!current || name === current.name) return;
+  show(name);
+  window.scrollTo(0, 0);
+}
+
+window.addEventListener('popstate', () => {
+  if (current) show(pageOf(current.me, location.pathname), { replace: true });
+});
 
 async function start() {
   let me;
@@ -149,9 +243,11 @@ api.setUnauthenticatedHandler(() => {
 
 onLang(() => {
   drawTopbar();
-  if (current) document.title = `${t(`page.${current.name}`)} · ${t('app.name')}`;
-  if (current?.page?.relabel) current.page.relabel();
-  else if (document.body.dataset.page === 'login') showLogin();
+  updateAlarmStrip();
+  if (current) {
+    document.title = `${t(`page.${current.name}`)} · ${t('app.name')}`;
+    for (const s of current.slots.values()) s.page?.relabel?.();
+  } else if (document.body.dataset.page === 'login') showLogin();
 });
 
 start();

@@ -6,7 +6,7 @@
 import * as api from '../api.js';
 import { h, fill, ageSecs, stamp, everySecond, queueOrder } from '../util.js';
 import { t, dur } from '../i18n.js';
-import { badge, connBanner, IncidentStore, dispatchSummary, kindChip, DeviceStore, places, healthPill, detailText } from './common.js';
+import { badge, connBanner, IncidentStore, dispatchSummary, kindChip, DeviceStore, places, healthPill, detailText, deviceName } from './common.js';
 
 export function mount(root, { me, banners }) {
   const store = new IncidentStore();
@@ -30,7 +30,7 @@ export function mount(root, { me, banners }) {
         ['bureau.col.school', 'bureau.col.device', 'bureau.col.state', 'bureau.col.detail', 'bureau.col.lastseen'].map((k) => h('th', { scope: 'col' }, t(k))))),
       h('tbody', null, list.map((d) => h('tr', { class: `h-${d.state}`, 'data-testid': 'bureau-device', 'data-device': d.device, 'data-state': d.state, 'data-school-id': d.school_id ?? '' },
         h('td', { 'data-label': t('bureau.col.school') }, h('strong', null, where.school(d.school_id) || '—')),
-        h('td', { 'data-label': t('bureau.col.device') }, [where.point(d.alarm_point_id), d.source === 'dc09' ? t('dc.account.v', { a: d.device }) : `${d.source} ${d.device}`].filter(Boolean).join(' · ')),
+        h('td', { 'data-label': t('bureau.col.device') }, [where.point(d.alarm_point_id), deviceName(d)].filter(Boolean).join(' · ')),
         h('td', { 'data-label': t('bureau.col.state') }, healthPill(d.state)),
         h('td', { 'data-label': t('bureau.col.detail') }, detailText(d) || '—'),
         h('td', { 'data-label': t('bureau.col.lastseen') }, stamp(d.last_seen))))));

@@ -1,8 +1,9 @@
 // pages/common.js — pieces several pages draw the same way: state badges, incident kind labels
-// (一键报警 / 紧急求助 / 无声求助 …) and the DC-09 event text, the responsible-people list with tel:
-// links, the timeline, the live-connection banner, the incident store that merges list loads with
-// SSE events (newest copy wins), and the device side: the signal/health store, signal rows and
-// device-health lines.
+// (一键报警 / 紧急求助 / 无声求助 …, and the GB/T 28181 kinds 设备报警输入 / 入侵检测 …) and the
+// DC-09 / GB/T 28181 event text, the responsible-people list with tel: links, the timeline, the
+// live-connection banner, the incident store that merges list loads with SSE events (newest copy
+// wins), and the device side: device names (账号 1111 / 国标设备 …), the signal/health store,
+// signal rows and device-health lines.
 
 import { h, stamp, clock, isNewer, safeUrl } from '../util.js';
 import { t, getLang } from '../i18n.js';
@@ -43,7 +44,7 @@ export function timeline(entries) {
         h('time', { datetime: e.at, title: e.at }, stamp(e.at)),
         h('div', { class: 'tl-body' },
           h('div', { class: 'tl-what' }, entryText(e)),
-          h('div', { class: 'tl-who muted' }, e.actor?.name === 'system' ? '' : (e.actor?.name || ''),
+          h('div', { class: 'tl-who muted' }, e.actor?.name === 'system' ? '' : actorName(e.actor),
             det?.zone != null ? ` · ${t('dc.zone.v', { z: pad3(det.zone) })}` : '',
             det?.encrypted ? ` · ${t('dc.encrypted')}` : ''),
           link ? h('a', { href: link, target: '_blank', rel: 'noopener noreferrer', class: 'tl-link' }, t('dc.verify.open'), ' ↗') : null,
@@ -55,15 +56,25 @@ export function timeline(entries) {
 
 const KINDS = ['panic', 'silent_panic', 'hold_up', 'duress', 'fire', 'medical', 'burglary', 'tamper', 'unknown'];
 
+/** GB/T 28181 alarm kinds (crates/proto/manscdp/src/alarm.rs `AlarmKind::as_str`). */
+export const GB_KINDS = ['telephone_alarm', 'device_alarm', 'video_loss', 'tamper', 'disk_full', 'high_temperature',
+  'low_temperature', 'sms_alarm', 'gps_alarm', 'manual_video_alarm', 'motion_detection', 'abandoned_object',
+  'object_removed', 'tripwire', 'intrusion', 'wrong_way', 'loitering', 'flow_count', 'crowd_density', 'video_anomaly',
+  'fast_movement', 'video_alarm', 'disk_fault', 'fan_fault', 'device_fault', 'other_alarm', 'unknown'];
+
+const isGb = (inc) => inc?.source === 'gb28181';
+
 /** The i18n key suffix for an incident's kind: a web press is 一键报警, a panel's panic 紧急求助. */
 export function kindKey(inc) {
   if (!inc) return 'web';
+  if (isGb(inc)) return GB_KINDS.includes(inc.kind) ? inc.kind : 'unknown';
   if ((inc.kind || 'panic') === 'panic' && (inc.source || 'web') === 'web') return 'web';
   return KINDS.includes(inc.kind) ? inc.kind : 'unknown';
 }
 
 export function kindLabel(inc) {
   const k = kindKey(inc);
+  if (isGb(inc)) return t(`gbkind.${k}`);
   const code = k === 'unknown' ? inc.details?.code : null;
   return code ? `${t('ikind.unknown')} ${code}` : t(`ikind.${k}`);
 }
@@ -83,10 +94,20 @@ export function pad3(n) {
   return typeof n === 'number' ? String(n).padStart(3, '0') : String(n);
 }
 
-/** "紧急求助（SIA PA）", "无声求助（CID 1122）", "未识别事件（SIA XZ）". */
+/** GB/T 28181 details (device and channel IDs) rather than DC-09 ones. */
+export function isGbDetails(d) {
+  return !!d && typeof d.channel_id === 'string' && typeof d.device_id === 'string';
+}
+
+/** "紧急求助（SIA PA）", "无声求助（CID 1122）", "未识别事件（SIA XZ）"; GB/T 28181: "入侵检测（进入区域）". */
 export function eventLabel(d, kind) {
   if (!d) return '';
   const en = getLang() === 'en';
+  if (isGbDetails(d)) {
+    const text = GB_KINDS.includes(kind) ? t(`gbkind.${kind}`) : (en ? d.text_en || d.text_zh : d.text_zh || d.text_en) || t('gbkind.unknown');
+    const ev = d.event_type === 1 || d.event_type === 2 ? t(`gb.event.${d.event_type}`) : '';
+    return `${text}${ev ? paren(ev) : ''}`;
+  }
   const text = kind === 'unknown' || (!d.text_zh && !d.text_en)
     ? t('ikind.unknown')
     : (en ? d.text_en || d.text_zh : d.text_zh || d.text_en);
@@ -98,7 +119,14 @@ export function eventLabel(d, kind) {
 
 export function sourceLabel(inc) {
   const s = inc?.source || 'web';
-  return s === 'web' || s === 'dc09' ? t(`src.${s}`) : `${t('src.other')} ${s}`;
+  return s === 'web' || s === 'dc09' || s === 'gb28181' ? t(`src.${s}`) : `${t('src.other')} ${s}`;
+}
+
+/** An actor's name; the server names GB/T 28181 senders "国标设备 {id}" in Chinese. */
+export function actorName(a) {
+  const n = a?.name || '';
+  const m = /^国标设备 (\d+)$/.exec(n);
+  return m && !a.user_id ? t('gb.device.v', { id: m[1] }) : n;
 }
 
 // ---- devices: signals and health ----------------------------------------------------------
@@ -159,8 +187,11 @@ export function healthPill(state) {
   return h('span', { class: `hpill h-${state}`, 'data-testid': 'health-state', 'data-state': state }, t(`dev.state.${state}`));
 }
 
-function deviceName(d) {
-  return d.source === 'dc09' ? t('dc.account.v', { a: d.device }) : `${d.source} ${d.device}`;
+/** "账号 1111" for a DC-09 account, "国标设备 4228…" for a GB/T 28181 device. */
+export function deviceName(d) {
+  if (d.source === 'dc09') return t('dc.account.v', { a: d.device });
+  if (d.source === 'gb28181') return t('gb.device.v', { id: d.device });
+  return `${d.source} ${d.device}`;
 }
 
 /** English for the health details the server writes in Chinese. */
@@ -169,15 +200,26 @@ const DETAIL_EN = {
   '电池欠压': 'Low battery',
   '故障': 'Trouble',
   '收到未加密报文（未认证信号）': 'Unencrypted frame received (unauthenticated signal)',
+  '设备已注销': 'Device unregistered',
+  '注册已过期': 'Registration expired',
 };
+
+/** The English label of a GB/T 28181 kind from its Chinese label (health details carry the latter). */
+function gbKindEn(zh) {
+  const k = GB_KINDS.find((x) => t(`gbkind.${x}`) === zh);
+  return k ? t(`gbkind.${k}`) : null;
+}
 
 export function detailText(d) {
   if (!d.detail || getLang() !== 'en') return d.detail;
+  if (DETAIL_EN[d.detail]) return DETAIL_EN[d.detail];
   if (d.state === 'comm_failure') {
     const secs = /^(\d+)秒/.exec(d.detail)?.[1];
     return secs ? `No signal for ${secs} s (communication failure)` : 'Communication failure';
   }
-  return DETAIL_EN[d.detail] || d.detail;
+  const faulty = /^设备报告故障通道：(.*)$/.exec(d.detail)?.[1];
+  if (faulty) return `Faulty channels reported: ${faulty.split('、').join(', ')}`;
+  return d.detail;
 }
 
 /** One device's health: pill, school/point, account, detail, last heard. */
@@ -195,12 +237,13 @@ export function signalItem(s, where) {
   const d = s.data || {};
   const en = getLang() === 'en';
   const known = t(`sig.kind.${s.kind}`);
-  const kind = known === `sig.kind.${s.kind}` ? s.kind : known;
+  const gbKind = s.source === 'gb28181' && GB_KINDS.includes(s.kind) ? t(`gbkind.${s.kind}`) : null;
+  const kind = known !== `sig.kind.${s.kind}` ? known : gbKind || s.kind;
   const school = where.school(s.school_id);
   const loc = school
     ? [school, where.point(s.alarm_point_id), deviceName(s)].filter(Boolean).join(' · ')
     : [t('sig.unregistered'), deviceName(s), d.peer].filter(Boolean).join(' · ');
-  const sum = en ? d.summary_en || [d.text_en && d.text_en !== kind ? d.text_en : null, d.zone != null ? t('dc.zone.v', { z: pad3(d.zone) }) : null].filter(Boolean).join(' · ') : s.summary;
+  const sum = en ? d.summary_en || gbSummaryEn(s, kind) || [d.text_en && d.text_en !== kind ? d.text_en : null, d.zone != null ? t('dc.zone.v', { z: pad3(d.zone) }) : null].filter(Boolean).join(' · ') : s.summary;
   return h('li', { class: `sig sev-${s.severity}`, 'data-testid': 'signal-item', 'data-kind': s.kind, 'data-severity': s.severity, 'data-signal-id': s.id, 'data-school-id': s.school_id ?? '' },
     h('div', { class: 'sig-top' },
       h('span', { class: 'sig-sev' }, t(`sig.sev.${s.severity}`)),
@@ -208,6 +251,15 @@ export function signalItem(s, where) {
       h('time', { class: 'sig-time', datetime: s.at, title: s.at }, stamp(s.at))),
     h('div', { class: 'sig-where' }, loc),
     sum ? h('div', { class: 'sig-sum' }, sum) : null);
+}
+
+/** English summary of a GB/T 28181 signal (the server writes `summary` in Chinese). */
+function gbSummaryEn(s, kind) {
+  if (s.source !== 'gb28181') return null;
+  const d = s.data || {};
+  const what = [d.text_en && d.text_en !== kind ? d.text_en : null, d.description].filter(Boolean).join(' · ');
+  const ch = d.channel_id && d.channel_id !== s.device ? `channel ${d.channel_id}` : null;
+  return [what, ch].filter(Boolean).join(', ') || null;
 }
 
 /** The "connection lost" banner, added to / removed from `banners`. */

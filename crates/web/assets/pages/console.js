@@ -3,7 +3,7 @@
 // (priority, then age; unclaimed ones red and deepening with age, with a repeating siren), the
 // device-signal panel (recent signals by severity, an unread-alert count with a chime instead of
 // the siren, and devices in trouble or out of contact against their school), and the incident card
-// with the kind, the alarm panel's event (DC-09), the school, coordinates, mini-map, people,
+// with the kind, the alarm panel's event (DC-09) or the GB/T 28181 device's alarm, the school, coordinates, mini-map, people,
 // timeline and the state's actions.
 
 import * as api from '../api.js';
@@ -13,7 +13,7 @@ import { t, dur, errText } from '../i18n.js';
 import { miniMap } from '../map.js';
 import {
   badge, peopleList, timeline, telLink, connBanner, IncidentStore, kindChip, eventLabel, sourceLabel,
-  DeviceStore, places, signalItem, deviceLine, pad3,
+  DeviceStore, places, signalItem, deviceLine, pad3, isGbDetails, actorName,
 } from './common.js';
 
 const DISPOSITIONS = ['genuine', 'false_alarm', 'test', 'malicious', 'other'];
@@ -105,6 +105,7 @@ export function mount(root, { me, banners }) {
     if (inc.silent) flags.push(h('span', { class: 'flag flag-silent' }, t('queue.silent')));
     if (inc.accidental_reported_at) flags.push(h('span', { class: 'flag flag-acc' }, t('queue.accidental')));
     if (inc.source === 'dc09' && inc.details?.account) flags.push(h('span', { class: 'flag flag-dc' }, `DC-09 ${inc.details.account}`));
+    if (isGbDetails(inc.details)) flags.push(h('span', { class: 'flag flag-dc', 'data-testid': 'queue-gb' }, t('gb.device.v', { id: inc.details.channel_id })));
     if (devices.ofSchool(inc.school?.id).some((d) => d.state === 'comm_failure')) flags.push(h('span', { class: 'flag flag-comm', 'data-testid': 'queue-comm' }, t('dev.state.comm_failure')));
     return [
       h('div', { class: 'q-top' },
@@ -296,11 +297,11 @@ export function mount(root, { me, banners }) {
         fact(t('card.point'), h('strong', { 'data-testid': 'card-point' }, inc.alarm_point?.name || '—')),
         fact(t('card.location'), inc.alarm_point?.location || '—'),
         fact(t('card.raisedat'), `${stamp(inc.raised_at)}`),
-        fact(t('card.raisedby'), inc.raised_by?.name || '—'),
+        fact(t('card.raisedby'), actorName(inc.raised_by) || '—'),
         fact(t('card.presses'), h('span', { 'data-testid': 'card-presses' }, String(inc.press_count ?? 1))),
         fact(t('card.silent'), h('span', { 'data-testid': 'card-silent', class: inc.silent ? 'warn-text' : '' }, inc.silent ? t('card.silent.yes') : t('card.silent.no')))),
       inc.accidental_reported_at ? h('div', { class: 'notice notice-acc', 'data-testid': 'card-accidental' }, t('card.accidental', { t: stamp(inc.accidental_reported_at) })) : null,
-      d ? panelBox(inc, d, pos) : null,
+      d ? (isGbDetails(d) ? gbBox(inc, d, pos) : panelBox(inc, d, pos)) : null,
       h('h3', null, t('card.people')),
       inc.people ? peopleList(inc.people) : h('p', { class: 'muted' }, t('loading')),
       h('h3', null, t('card.school')),
@@ -354,6 +355,25 @@ export function mount(root, { me, banners }) {
           : h('span', { class: 'muted', 'data-testid': 'card-verify-text' }, String(d.verify_url))) : null,
         d.text ? fact(t('dc.text'), h('span', { 'data-testid': 'card-text' }, d.text)) : null),
       rawBits ? h('div', { class: 'dc-raw', 'data-testid': 'card-raw' }, `${t('dc.raw')}${t('colon')}`, h('code', null, rawBits)) : null);
+  }
+
+  /** The GB/T 28181 device's account of the alarm: event, device and channel IDs, description, time. */
+  function gbBox(inc, d, pos) {
+    const method = String(d.alarm_method || '').split('').filter((c) => c >= '1' && c <= '7').map((c) => t(`gb.method.${c}`)).join('、');
+    return h('section', { class: `dc-box gb-box${inc.kind === 'unknown' ? ' dc-unknown' : ''}`, 'data-testid': 'card-gb' },
+      h('h3', null, t('gb.card.title')),
+      h('dl', { class: 'facts' },
+        fact(t('dc.event'), h('strong', { class: 'dc-event', 'data-testid': 'card-event' }, eventLabel(d, inc.kind))),
+        d.description ? fact(t('gb.card.desc'), h('span', { class: 'gb-desc', 'data-testid': 'card-gb-desc' }, d.description)) : null,
+        fact(t('gb.card.device'), h('code', { class: 'gb-id', 'data-testid': 'card-gb-device' }, d.device_id)),
+        d.channel_id !== d.device_id ? fact(t('gb.card.channel'), h('code', { class: 'gb-id', 'data-testid': 'card-gb-channel' }, d.channel_id)) : null,
+        d.alarm_time ? fact(t('gb.card.time'), h('span', { 'data-testid': 'card-gb-time' }, String(d.alarm_time).replace('T', ' ').replace(/\.\d+$/, ''))) : null,
+        method ? fact(t('gb.card.method'), h('span', { 'data-testid': 'card-gb-method' }, method, d.alarm_type != null ? ` · ${t('gb.card.type', { t: d.alarm_type })}` : '')) : null,
+        d.alarm_priority != null ? fact(t('gb.card.level'), t('gb.card.level.v', { n: d.alarm_priority })) : null,
+        pos ? fact(t('dc.position'), h('span', { class: 'coords', 'data-testid': 'card-position' },
+          h('span', null, `${t('card.wgs')} ${pos.lat.toFixed(6)}, ${pos.lon.toFixed(6)}`),
+          h('a', { href: amapPointLink(pos.lat, pos.lon, `${inc.school?.name || ''} ${t('dc.map.mark')}`), target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'position-link' }, t('dc.position.open'), ' ↗'))) : null),
+      d.peer || d.sn != null ? h('div', { class: 'dc-raw', 'data-testid': 'card-raw' }, [d.sn != null ? `SN ${d.sn}` : null, d.peer ? `${t('gb.card.peer')} ${d.peer}` : null].filter(Boolean).join(' · ')) : null);
   }
 
   let parts = null; // the card's persistent containers for the selected incident

@@ -6,7 +6,7 @@
 import * as api from '../api.js';
 import { h, fill, ageSecs, clock, stamp, everySecond, queueOrder, amapLink, amapPointLink, safeUrl, num } from '../util.js';
 import { t, dur, errText } from '../i18n.js';
-import { badge, peopleList, telLink, connBanner, IncidentStore, dispatchSummary, kindChip, eventLabel } from './common.js';
+import { badge, peopleList, telLink, connBanner, IncidentStore, dispatchSummary, kindChip, eventLabel, isGbDetails } from './common.js';
 
 const OPEN = ['received', 'claimed', 'dispatched', 'on_scene'];
 
@@ -61,7 +61,10 @@ export function mount(root, { me, banners }) {
         badge(inc.state)),
       h('p', { class: 'fi-point' }, h('strong', null, `${t('card.point')}${t('colon')}${ap.name || ''}`), ap.location ? ` · ${ap.location}` : ''),
       h('p', null, `${t('card.address')}${t('colon')}${s.address || ''}`, ' ', h('a', { href: amapLink(s), target: '_blank', rel: 'noopener noreferrer', class: 'nav-link' }, t('field.nav'), ' ↗')),
-      d ? h('p', { class: 'fi-dc', 'data-testid': 'field-dc09' }, `${t('src.dc09')}${t('colon')}${eventLabel(d, inc.kind)} · ${t('dc.account.v', { a: d.account })}`,
+      d && isGbDetails(d) ? h('p', { class: 'fi-dc', 'data-testid': 'field-gb' }, `${t('src.gb28181')}${t('colon')}${eventLabel(d, inc.kind)} · ${t('gb.device.v', { id: d.channel_id })}`,
+        d.description ? ` · ${d.description}` : '',
+        lat != null && lon != null ? [' · ', h('a', { href: amapPointLink(lat, lon, t('dc.map.mark')), target: '_blank', rel: 'noopener noreferrer', class: 'nav-link' }, t('dc.map.mark'), ' ↗')] : null) : null,
+      d && !isGbDetails(d) ? h('p', { class: 'fi-dc', 'data-testid': 'field-dc09' }, `${t('src.dc09')}${t('colon')}${eventLabel(d, inc.kind)} · ${t('dc.account.v', { a: d.account })}`,
         lat != null && lon != null ? [' · ', h('a', { href: amapPointLink(lat, lon, t('dc.map.mark')), target: '_blank', rel: 'noopener noreferrer', class: 'nav-link' }, t('dc.map.mark'), ' ↗')] : null,
         link ? [' · ', h('a', { href: link, target: '_blank', rel: 'noopener noreferrer' }, t('dc.verify.open'), ' ↗')] : null) : null,
       h('p', { class: 'muted' }, `${t('card.raisedat')} ${stamp(inc.raised_at)} · `, h('span', { 'data-age-of': inc.raised_at }, t('age', { t: dur(ageSecs(inc.raised_at)) })), inc.silent ? ` · ${t('queue.silent')}` : ''),

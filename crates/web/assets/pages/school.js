@@ -9,7 +9,7 @@
 import * as api from '../api.js';
 import { h, svg, fill, ageSecs, clock, stamp, everySecond, freshKey, sleep, queueOrder } from '../util.js';
 import { t, dur, errText } from '../i18n.js';
-import { badge, connBanner, IncidentStore, kindChip, DeviceStore, places, signalItem, deviceLine } from './common.js';
+import { badge, connBanner, IncidentStore, kindChip, DeviceStore, places, signalItem, deviceLine, deviceName } from './common.js';
 
 const HOLD_MS = 2000;
 const STEPS = ['received', 'claimed', 'dispatched', 'on_scene', 'resolved', 'closed'];
@@ -312,7 +312,7 @@ export function mount(root, { me, banners }) {
     const sigs = devices.signalList().slice(0, 20);
     const down = devs.filter((d) => d.state === 'comm_failure');
     devAlert.hidden = !down.length;
-    fill(devAlert, down.length ? [h('span', { 'aria-hidden': 'true' }, '⚠'), h('span', null, t('dev.banner', { what: down.map((d) => [where.point(d.alarm_point_id), t('dc.account.v', { a: d.device })].filter(Boolean).join(' ')).join('、') }))] : []);
+    fill(devAlert, down.length ? [h('span', { 'aria-hidden': 'true' }, '⚠'), h('span', null, t('dev.banner', { what: down.map((d) => [where.point(d.alarm_point_id), deviceName(d)].filter(Boolean).join(' ')).join('、') }))] : []);
     devSection.hidden = !devs.length && !sigs.length;
     fill(devSection,
       h('h2', null, t('dev.title')),

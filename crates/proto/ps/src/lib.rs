@@ -43,7 +43,10 @@ pub mod rtp;
 pub use demux::{AccessUnit, AudioUnit, DemuxConfig, DemuxEvent, DemuxStats, Demuxer, GapReason};
 pub use error::RtpError;
 pub use mux::{MuxConfig, PsMuxer};
-pub use nal::{Codec, guess_codec, is_keyframe, nal_units};
+pub use nal::{
+    Codec, STREAM_TYPE_G711A, STREAM_TYPE_H264, STREAM_TYPE_H265, guess_codec, is_keyframe,
+    nal_units,
+};
 pub use packetize::{DEFAULT_MAX_PAYLOAD, PS_PAYLOAD_TYPE, RtpPacketizer};
 pub use ps::{Psm, PsmStream};
 pub use reorder::{PushOutcome, ReorderBuffer, ReorderEvent, ReorderStats};

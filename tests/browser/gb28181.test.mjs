@@ -20,6 +20,7 @@ const CAMERA = '42280100001320000001'; // the demo's gate camera (registered by 
 const NEW_DEVICE = '42280100001340000002'; // an alarm input no configuration knows
 const NEW_CHANNEL = '42280100001340000201';
 const SIM_WAIT = 20_000;
+const DEVICE_WAIT = 10_000; // waits on a device round trip (registration, alarm, unregistration) on a busy machine
 
 let server;
 let browser;
@@ -89,9 +90,9 @@ const channelRow = (page, id) => page.locator(`[data-testid="gb-channel"][data-c
  * for after each registration; no event announces it, so the page shows it on its next load).
  */
 async function catalogHas(page, id) {
-  const until = Date.now() + WAIT;
+  const until = Date.now() + SIM_WAIT;
   while (!(await channels(page)).some((c) => c.id === id)) {
-    if (Date.now() > until) throw new Error(`channel ${id} not in the catalog within ${WAIT} ms`);
+    if (Date.now() > until) throw new Error(`channel ${id} not in the catalog within ${SIM_WAIT} ms`);
     await page.waitForTimeout(200);
   }
 }
@@ -126,7 +127,7 @@ test('a GB/T 28181 alarm reaches the console with its Chinese text; 设备管理
 
   // The incident, live: the alarm input is bound (through its device) to 南门门卫室, a one-key point.
   const item = page.locator('[data-testid="queue-item"][data-state="received"]', { hasText: '恩施市实验小学' });
-  await item.waitFor({ timeout: WAIT });
+  await item.waitFor({ timeout: DEVICE_WAIT });
   assert.equal(await item.getByTestId('kind').textContent(), '设备报警输入');
   assert.equal(await item.getByTestId('kind').getAttribute('data-kind'), 'device_alarm');
   assert.equal(await textOf(item, '[data-testid="queue-gb"]'), `国标设备 ${CHANNEL}`);
@@ -168,7 +169,7 @@ test('a GB/T 28181 alarm reaches the console with its Chinese text; 设备管理
   assert.match(await textOf(dev, '[data-testid="gb-lastseen"]'), /\d\d:\d\d:\d\d/);
   // The demo's gate camera is online too.
   const cam = deviceCard(page, CAMERA);
-  await page.locator(`[data-testid="gb-device"][data-device-id="${CAMERA}"][data-online="true"]`).waitFor({ timeout: WAIT });
+  await page.locator(`[data-testid="gb-device"][data-device-id="${CAMERA}"][data-online="true"]`).waitFor({ timeout: DEVICE_WAIT });
   assert.equal(await textOf(cam, '[data-testid="gb-online"]'), '在线');
   // The console keeps running underneath: the unclaimed alarm calls the operator back.
   await page.getByTestId('alarm-strip').waitFor({ timeout: WAIT });
@@ -190,12 +191,12 @@ test('a GB/T 28181 alarm reaches the console with its Chinese text; 设备管理
   // 布防 on the device: the simulator answers the DeviceControl.
   await dev.locator('.gbd-ops [data-testid="gb-cmd-arm"]').click();
   const devMsg = dev.locator('.gbd-ops [data-testid="gb-msg"][data-kind="ok"]');
-  await devMsg.waitFor({ timeout: WAIT });
+  await devMsg.waitFor({ timeout: DEVICE_WAIT });
   assert.match(await devMsg.textContent(), /布防：设备已执行/);
   await sim.waitFor(/GuardCmd SetGuard/, WAIT);
   // 报警复位.
   await dev.locator('.gbd-ops [data-testid="gb-cmd-reset_alarm"]').click();
-  await dev.locator('.gbd-ops [data-testid="gb-msg"][data-kind="ok"]', { hasText: '报警复位：设备已执行' }).waitFor({ timeout: WAIT });
+  await dev.locator('.gbd-ops [data-testid="gb-msg"][data-kind="ok"]', { hasText: '报警复位：设备已执行' }).waitFor({ timeout: DEVICE_WAIT });
   await sim.waitFor(/AlarmCmd ResetAlarm/, WAIT);
 
   // PTZ on the gate camera: `ptz` while ◀ is held, `ptz_stop` on release.
@@ -207,10 +208,10 @@ test('a GB/T 28181 alarm reaches the console with its Chinese text; 设备管理
   const box = await left.boundingBox();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.down();
-  await page.waitForFunction((id) => document.querySelector(`[data-testid="gb-channel"][data-channel-id="${id}"] [data-testid="gb-msg"]`)?.dataset.kind === 'busy', CAMERA, { timeout: WAIT });
+  await page.waitForFunction((id) => document.querySelector(`[data-testid="gb-channel"][data-channel-id="${id}"] [data-testid="gb-msg"]`)?.dataset.kind === 'busy', CAMERA, { timeout: DEVICE_WAIT });
   assert.match(await left.getAttribute('class'), /pressed/);
   await page.mouse.up();
-  await page.locator('[data-testid="devices-page"][data-ptz="stopped"]').waitFor({ timeout: WAIT });
+  await page.locator('[data-testid="devices-page"][data-ptz="stopped"]').waitFor({ timeout: DEVICE_WAIT });
   const ptzMsg = channelRow(page, CAMERA).locator('[data-testid="gb-msg"]');
   assert.equal(await ptzMsg.getAttribute('data-kind'), 'ok', await ptzMsg.textContent());
   assert.match(await ptzMsg.textContent(), /云台已停止/);
@@ -242,7 +243,7 @@ test('an unbound device alerts the supervisor, who binds its channel; the next a
   const sim = startSim('--device-id', NEW_DEVICE, '--channel', NEW_CHANNEL, '--alarm', '--alarm-description', '周界报警');
   await sim.waitFor(/alarms: 1 sent, 1 answered 200/);
   const sig = page.locator('[data-testid="signal-item"][data-kind="unbound_alarm"]');
-  await sig.waitFor({ timeout: WAIT });
+  await sig.waitFor({ timeout: DEVICE_WAIT });
   assert.equal(await sig.getAttribute('data-severity'), 'alert');
   assert.match(await sig.textContent(), /未绑定通道报警/);
   assert.match(await sig.textContent(), new RegExp(`国标设备 ${NEW_DEVICE}`));
@@ -251,7 +252,7 @@ test('an unbound device alerts the supervisor, who binds its channel; the next a
   await catalogHas(page, NEW_CHANNEL);
   await openDevices(page);
   const dev = deviceCard(page, NEW_DEVICE);
-  await page.locator(`[data-testid="gb-device"][data-device-id="${NEW_DEVICE}"][data-online="true"]`).waitFor({ timeout: WAIT });
+  await page.locator(`[data-testid="gb-device"][data-device-id="${NEW_DEVICE}"][data-online="true"]`).waitFor({ timeout: DEVICE_WAIT });
   assert.equal(await textOf(dev, '[data-testid="gb-device-school"]'), '未关联学校');
   await dev.getByTestId('gb-expand').click();
   const ch = channelRow(page, NEW_CHANNEL);
@@ -262,7 +263,7 @@ test('an unbound device alerts the supervisor, who binds its channel; the next a
   await ch.getByTestId('gb-bind-select').selectOption('3');
   await ch.getByTestId('gb-bind-save').click();
   const msg = ch.locator('[data-testid="gb-msg"][data-kind="ok"]');
-  await msg.waitFor({ timeout: WAIT });
+  await msg.waitFor({ timeout: DEVICE_WAIT });
   assert.match(await msg.textContent(), /已绑定到 恩施市实验小学 · 安防监控室/);
   assert.match(await textOf(ch, '[data-testid="gb-channel-point"]'), /恩施市实验小学 · 安防监控室/);
   assert.equal((await channels(page)).find((c) => c.id === NEW_CHANNEL).alarm_point_id, 3);
@@ -271,11 +272,11 @@ test('an unbound device alerts the supervisor, who binds its channel; the next a
 
   // The device goes away: the page turns it 离线 by itself, and a command says why it failed.
   await sim.stop();
-  await page.locator(`[data-testid="gb-device"][data-device-id="${NEW_DEVICE}"][data-online="false"]`).waitFor({ timeout: WAIT });
+  await page.locator(`[data-testid="gb-device"][data-device-id="${NEW_DEVICE}"][data-online="false"]`).waitFor({ timeout: DEVICE_WAIT });
   assert.equal(await textOf(deviceCard(page, NEW_DEVICE), '[data-testid="gb-online"]'), '离线');
   await deviceCard(page, NEW_DEVICE).locator('.gbd-ops [data-testid="gb-cmd-disarm"]').click();
   const offMsg = deviceCard(page, NEW_DEVICE).locator('.gbd-ops [data-testid="gb-msg"][data-kind="error"]');
-  await offMsg.waitFor({ timeout: WAIT });
+  await offMsg.waitFor({ timeout: DEVICE_WAIT });
   assert.match(await offMsg.textContent(), /撤防：设备离线，指令未能下发/);
   await page.screenshot({ path: path.join(outDir, 'devices-gb28181-offline.png'), fullPage: true });
 
@@ -283,13 +284,13 @@ test('an unbound device alerts the supervisor, who binds its channel; the next a
   const sim2 = startSim('--device-id', NEW_DEVICE, '--channel', NEW_CHANNEL, '--alarm', '--alarm-method', '5', '--alarm-type', '6', '--alarm-description', '围墙入侵');
   await sim2.waitFor(/alarms: 1 sent, 1 answered 200/);
   const item = op.page.locator('[data-testid="queue-item"][data-state="received"]', { hasText: '安防监控室' });
-  await item.waitFor({ timeout: WAIT });
+  await item.waitFor({ timeout: DEVICE_WAIT });
   assert.equal(await item.getByTestId('kind').textContent(), '入侵检测');
-  await page.locator(`[data-testid="gb-device"][data-device-id="${NEW_DEVICE}"][data-online="true"]`).waitFor({ timeout: WAIT });
+  await page.locator(`[data-testid="gb-device"][data-device-id="${NEW_DEVICE}"][data-online="true"]`).waitFor({ timeout: DEVICE_WAIT });
 
   // Unbinding shows 未绑定 again.
   await ch.getByTestId('gb-unbind').click();
-  await ch.locator('[data-testid="gb-msg"][data-kind="ok"]', { hasText: '已解除绑定' }).waitFor({ timeout: WAIT });
+  await ch.locator('[data-testid="gb-msg"][data-kind="ok"]', { hasText: '已解除绑定' }).waitFor({ timeout: DEVICE_WAIT });
   assert.match(await textOf(ch, '[data-testid="gb-channel-point"]'), /未绑定/);
   assert.equal((await channels(page)).find((c) => c.id === NEW_CHANNEL).alarm_point_id, null);
   await sim2.stop();

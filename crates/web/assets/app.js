@@ -109,12 +109,14 @@ function updateAlarmStrip() {
 function drawTopbar() {
   topbar.hidden = false;
   const me = current?.me;
+  const nav = navTabs();
   fill(topbar,
     h('div', { class: 'brand' },
       h('img', { src: '/assets/icon.svg', alt: '', width: 28, height: 28 }),
       h('span', { class: 'brand-name' }, t('app.name')),
-      h('span', { class: 'brand-full' }, current ? t(`page.${current.name}`) : t('app.full'))),
-    navTabs(),
+      // With tabs the page's name is on its tab.
+      nav ? null : h('span', { class: 'brand-full' }, current ? t(`page.${current.name}`) : t('app.full'))),
+    nav,
     h('div', { class: 'top-right' },
       me && h('div', { class: 'who', 'data-testid': 'whoami' },
         h('span', { class: 'who-name' }, me.user.display_name),

@@ -38,7 +38,7 @@ impl std::fmt::Display for Codec {
 }
 
 /// One access unit (one picture): its NAL units in Annex-B form (start codes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Frame {
     /// The codec of the NAL units.
     pub codec: Codec,
@@ -50,6 +50,18 @@ pub struct Frame {
     pub is_keyframe: bool,
     /// The NAL units, each preceded by a 3- or 4-byte start code.
     pub data: Bytes,
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame")
+            .field("codec", &self.codec)
+            .field("pts", &self.pts)
+            .field("dts", &self.dts)
+            .field("is_keyframe", &self.is_keyframe)
+            .field("len", &self.data.len())
+            .finish()
+    }
 }
 
 impl Frame {

@@ -51,12 +51,20 @@ impl Default for TrackConfig {
 }
 
 /// One frame as it reached viewers: the access unit and its fMP4 fragment (`moof`+`mdat`).
-#[derive(Debug)]
 pub struct LiveFrame {
     /// The access unit as ingested (Annex-B), for recorders.
     pub frame: Frame,
     /// The fragment for MSE, decode time relative to the track's first frame.
     pub fragment: Bytes,
+}
+
+impl std::fmt::Debug for LiveFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveFrame")
+            .field("frame", &self.frame)
+            .field("fragment_len", &self.fragment.len())
+            .finish()
+    }
 }
 
 /// What a viewer receives, in order.

@@ -91,7 +91,11 @@ pub(crate) async fn devices(
                 "online": online,
                 "last_seen": h.map(|h| h.last_seen).or(d.last_seen),
                 "health": h.map(|h| json!({ "state": h.state, "detail": h.detail })),
-                "channels": channels.iter().filter(|c| c.device_id == d.id).count(),
+                // The channels this user can see (unbound ones only for supervisors).
+                "channels": channels
+                    .iter()
+                    .filter(|c| c.device_id == d.id && channel_visible(&dir, &user.user, c))
+                    .count(),
             })
         })
         .collect();

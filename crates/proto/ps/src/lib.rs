@@ -32,6 +32,8 @@
 
 pub mod demux;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mux;
 pub mod nal;
 pub mod packetize;

@@ -88,6 +88,8 @@ impl Hub {
                     ((restored || moved).then(|| h.clone()), restored)
                 }
                 None => {
+                    // A new device in good health is published now and stored with the next
+                    // flush: a crowd of devices registering at once costs no write each.
                     let h = DeviceHealth {
                         source: dev.source.clone(),
                         device: dev.device.clone(),
@@ -100,7 +102,8 @@ impl Hub {
                         updated_at: now,
                     };
                     map.insert(key, h.clone());
-                    (Some(h), false)
+                    self.publish_device(DeviceNews::Health(h));
+                    (None, false)
                 }
             }
         };
@@ -199,8 +202,8 @@ impl Hub {
             ))
             .await?;
         }
-        for h in flush {
-            self.store.upsert_health(&h).await?;
+        if !flush.is_empty() {
+            self.store.upsert_health_many(&flush).await?;
         }
         Ok(failed.len())
     }

@@ -226,6 +226,13 @@ pub trait Store: Send + Sync + 'static {
     async fn list_signals(&self, filter: &SignalFilter) -> Result<Vec<Signal>>;
     /// Creates or replaces a device's health (keyed by source and device).
     async fn upsert_health(&self, health: &DeviceHealth) -> Result<()>;
+    /// Writes many devices' health at once (one commit where the backend can).
+    async fn upsert_health_many(&self, health: &[DeviceHealth]) -> Result<()> {
+        for h in health {
+            self.upsert_health(h).await?;
+        }
+        Ok(())
+    }
     /// Device health, for these schools (None: all, including unregistered devices).
     async fn list_health(&self, school_ids: Option<&[Id]>) -> Result<Vec<DeviceHealth>>;
 

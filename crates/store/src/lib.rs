@@ -243,6 +243,13 @@ pub trait Store: Send + Sync + 'static {
     async fn list_gb_devices(&self, school_ids: Option<&[Id]>) -> Result<Vec<GbDevice>>;
     /// Replaces a device's catalog, keeping every channel's binding.
     async fn save_gb_catalog(&self, device_id: &str, channels: &[GbChannel]) -> Result<()>;
+    /// Replaces several devices' catalogs (one commit where the backend can).
+    async fn save_gb_catalogs(&self, catalogs: &[(String, Vec<GbChannel>)]) -> Result<()> {
+        for (device_id, channels) in catalogs {
+            self.save_gb_catalog(device_id, channels).await?;
+        }
+        Ok(())
+    }
     /// GB/T 28181 channels.
     async fn list_gb_channels(&self, filter: &GbChannelFilter) -> Result<Vec<GbChannel>>;
     /// Binds a channel to a school and alarm point (`None`s unbind); a channel not yet in any

@@ -1,19 +1,24 @@
-//! Group commit for device registrations: every REGISTER's device row goes through one writer
-//! task that stores all rows waiting at that moment in one transaction (one fsync), then answers
-//! each caller, so a crowd of devices registering at once (after a power cut, or at start-up)
-//! shares fsyncs instead of queuing one each.
+//! Group commit for what devices tell about themselves: every REGISTER's device row, device
+//! information and catalog goes through one writer task that stores everything waiting at that
+//! moment together, then answers each caller, so a crowd of devices registering at once (after a
+//! power cut, or at start-up) shares commits instead of queuing one each.
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use xiaoan_core::gb::GbDevice;
+use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_store::{Store, StoreError};
 
 /// Most rows committed together.
 const MAX_BATCH: usize = 1024;
 
+enum Write {
+    Device(GbDevice),
+    Catalog(String, Vec<GbChannel>),
+}
+
 struct Job {
-    device: GbDevice,
+    write: Write,
     reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -25,9 +30,11 @@ pub struct DeviceWriter {
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job")
-            .field("device", &self.device.id)
-            .finish()
+        let device = match &self.write {
+            Write::Device(d) => &d.id,
+            Write::Catalog(id, _) => id,
+        };
+        f.debug_struct("Job").field("device", device).finish()
     }
 }
 
@@ -41,10 +48,24 @@ impl DeviceWriter {
 
     /// Stores `device` (insert or update); returns once it is durable.
     pub async fn write(&self, device: GbDevice) -> Result<(), StoreError> {
+        self.send(Write::Device(device)).await
+    }
+
+    /// Replaces a device's catalog; returns once it is durable.
+    pub async fn catalog(
+        &self,
+        device_id: &str,
+        channels: Vec<GbChannel>,
+    ) -> Result<(), StoreError> {
+        self.send(Write::Catalog(device_id.to_owned(), channels))
+            .await
+    }
+
+    async fn send(&self, write: Write) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         let gone = || StoreError::Unavailable("the device writer has stopped".into());
         self.queue
-            .send(Job { device, reply })
+            .send(Job { write, reply })
             .await
             .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
@@ -54,11 +75,23 @@ impl DeviceWriter {
 async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let (devices, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut jobs)
-            .into_iter()
-            .map(|j| (j.device, j.reply))
-            .unzip();
-        let result = store.upsert_gb_devices(&devices).await;
+        let mut devices = Vec::new();
+        let mut catalogs = Vec::new();
+        let mut replies = Vec::with_capacity(jobs.len());
+        for j in std::mem::take(&mut jobs) {
+            match j.write {
+                Write::Device(d) => devices.push(d),
+                Write::Catalog(id, c) => catalogs.push((id, c)),
+            }
+            replies.push(j.reply);
+        }
+        let mut result = Ok(());
+        if !devices.is_empty() {
+            result = store.upsert_gb_devices(&devices).await;
+        }
+        if result.is_ok() && !catalogs.is_empty() {
+            result = store.save_gb_catalogs(&catalogs).await;
+        }
         for reply in replies {
             let _ = reply.send(match &result {
                 Ok(()) => Ok(()),

@@ -101,7 +101,7 @@ pub(crate) async fn handle(p: &Arc<Platform>, req: &Request, peer: Peer) -> Opti
                 last_seen: Some(now),
                 school_id: None,
             };
-            if let Err(e) = p.hub.store().upsert_gb_devices(&[d]).await {
+            if let Err(e) = p.writer.write(d).await {
                 tracing::warn!(device = %sender, error = %e, "gb28181: device information not stored");
             }
             Some(p.reply(req, 200))
@@ -200,7 +200,7 @@ async fn save_catalog(p: &Platform, device: &str, items: Vec<CatalogItem>) {
     let now = p.hub.clock().now();
     let channels: Vec<GbChannel> = items.into_iter().map(|i| channel(device, i, now)).collect();
     let n = channels.len();
-    match p.hub.store().save_gb_catalog(device, &channels).await {
+    match p.writer.catalog(device, channels).await {
         Ok(()) => tracing::info!(device = %device, channels = n, "gb28181 catalog stored"),
         Err(e) => tracing::warn!(device = %device, error = %e, "gb28181: catalog not stored"),
     }

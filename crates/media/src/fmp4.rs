@@ -248,9 +248,8 @@ pub fn mp4_file(frames: &[Frame]) -> Result<Bytes> {
         .saturating_add(u64::from(last_duration));
 
     let mut out = init_segment_with_duration(&params, Some(total))?.to_vec();
-    let mut sequence = 1;
     let mut at = 0;
-    for gop in gops(frames) {
+    for (sequence, gop) in (1..).zip(gops(frames)) {
         at += gop.len();
         let gop_last = match (gop.last(), frames.get(at)) {
             (Some(a), Some(next)) => u32::try_from(next.dts.saturating_sub(a.dts))
@@ -260,7 +259,6 @@ pub fn mp4_file(frames: &[Frame]) -> Result<Bytes> {
             _ => last_duration,
         };
         out.extend_from_slice(&fragment_rebased(sequence, gop, gop_last, first.dts)?);
-        sequence += 1;
     }
     Ok(Bytes::from(out))
 }

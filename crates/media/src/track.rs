@@ -328,15 +328,13 @@ impl Track {
         // Timing: decode times relative to the first frame; the sample lasts as long as the
         // previous one (a live fragment is sent before the next frame exists).
         let origin = *inner.origin.get_or_insert(frame.dts);
-        if let Some(prev) = inner.last_dts {
-            if let Some(d) = frame
-                .dts
-                .checked_sub(prev)
-                .and_then(|d| u32::try_from(d).ok())
-                .filter(|&d| d > 0 && d < 10 * crate::TIMESCALE)
-            {
-                inner.last_duration = d;
-            }
+        if let Some(d) = inner
+            .last_dts
+            .and_then(|prev| frame.dts.checked_sub(prev))
+            .and_then(|d| u32::try_from(d).ok())
+            .filter(|&d| d > 0 && d < 10 * crate::TIMESCALE)
+        {
+            inner.last_duration = d;
         }
         if frame.dts < origin {
             return Err(MediaError::Timing(format!(

@@ -181,7 +181,8 @@ async fn an_nvr_registers_its_catalog_is_stored_a_bound_channel_alarm_opens_an_i
     // The device is listed online with its channels; the operator arms the input.
     let d = device(&s, &operator, NVR).await.unwrap();
     assert_eq!(d["online"], true);
-    assert_eq!(d["channels"], 2);
+    assert_eq!(d["channels"], 1, "the operator sees the bound channel only");
+    assert_eq!(device(&s, &supervisor, NVR).await.unwrap()["channels"], 2);
     let control = format!("/api/v1/gb/devices/{NVR}/control");
     let (status, body) = s
         .post(

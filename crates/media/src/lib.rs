@@ -20,7 +20,20 @@
 //!   API ([`TrackState`]) and the pre-roll buffer ([`Track::snapshot_since`]).
 //! - [`clip`] — raw Annex-B files split into frames at a fixed rate ([`clip::frames`]); the
 //!   committed test clips.
-//! - [`bench`] — [`bench::run`]: N simulated streams through [`Track`] with M viewers each.
+//! - [`mod@bench`] — [`bench::run`]: N simulated streams through [`Track`] with M viewers each,
+//!   reporting CPU per stream and per viewer, frames/s and resident memory.
+//!
+//! # Choices
+//!
+//! - Every track has one 90 kHz timescale; live fragments carry one frame each, decode times
+//!   relative to the track's first frame, and the sample lasts as long as the previous one (the
+//!   next frame does not exist yet). Parameter sets stay in-band as well as in `avcC`/`hvcC`.
+//! - The download ([`fmp4::mp4_file`]) is a fragmented MP4 (init with `mehd` duration, one
+//!   fragment per GOP): ffmpeg, Chromium's `<video>` and MSE play it, and a recorder can write it
+//!   as it goes, without a `moov` rewrite at the end.
+//! - H.265 gets an `hvc1` sample entry with `hvcC` and its codec string; browsers' MSE refuse it
+//!   ([`Codec::browser_playable`]), so the web layer shows it as not playable while it is
+//!   still relayed and recorded.
 //!
 //! Errors are [`MediaError`]. No function panics on bytes from outside.
 

@@ -465,8 +465,8 @@ impl Track {
         }
     }
 
-    /// Ends every viewer (their `next` returns `None` once their queue is drained) and forgets
-    /// the cached video; the track can be pushed to again.
+    /// Ends every viewer (their `next` returns `None` once their queue is drained); the track
+    /// keeps its caches and can be pushed to and subscribed to again.
     pub fn close_viewers(&self) {
         let mut inner = lock(&self.shared.inner);
         for v in inner.viewers.drain(..) {

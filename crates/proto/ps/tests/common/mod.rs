@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests: reading the RFC 4571 captures of `testdata/` and
+//! Code shared by the integration tests: reading the RFC 4571 captures of `testdata/` and
 //! running packets through the demuxer.
 #![allow(dead_code, clippy::unwrap_used)]
 

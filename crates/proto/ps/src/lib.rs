@@ -19,7 +19,7 @@
 //!   into a PS pack (system header + PSM on keyframes, every time or only the first);
 //!   [`RtpPacketizer`] splits a pack into RTP packets (PT 96, ≤ 1400 bytes, marker on the
 //!   last, timestamp = PTS).
-//! * **PS structures** ([`ps`]) and **NAL helpers** ([`nal`]): [`Psm`], [`Codec`],
+//! * **PS structures** ([`ps`]) and **NAL scanning** ([`nal`]): [`Psm`], [`Codec`],
 //!   [`is_keyframe`], [`guess_codec`].
 //!
 //! Receiving over TCP: `Rfc4571Reader` → `RtpPacket` → (`ReorderBuffer` for UDP) →

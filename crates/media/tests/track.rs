@@ -259,3 +259,64 @@ fn gop_cache_is_bounded() {
     track.push(f).unwrap();
     assert!(is_frame(&v.try_next().unwrap()).unwrap().is_keyframe);
 }
+
+proptest::proptest! {
+    /// Arbitrary access units (any bytes, flags, times, either codec) never panic the track,
+    /// the parameter set readers or the muxer.
+    #[test]
+    fn arbitrary_frames_never_panic(
+        frames in proptest::collection::vec(
+            (proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96),
+             proptest::prelude::any::<bool>(), proptest::prelude::any::<bool>(), -5i64..5),
+            0..24)
+    ) {
+        let track = Track::default();
+        let _viewer = track.subscribe();
+        let mut dts = 0i64;
+        let mut all = Vec::new();
+        for (mut data, key, h265, step) in frames {
+            let codec = if h265 { xiaoan_media::Codec::H265 } else { xiaoan_media::Codec::H264 };
+            if key {
+                let sps: &[u8] = if h265 { &[0, 0, 0, 1, 0x42, 0x01] } else { &[0, 0, 0, 1, 0x67] };
+                data.splice(0..0, sps.iter().copied());
+            }
+            dts += step * 1800;
+            let f = Frame { codec, pts: dts, dts, is_keyframe: key, data: data.into() };
+            let _ = track.push(f.clone());
+            all.push(f);
+        }
+        let _ = track.state();
+        let _ = track.snapshot_since(Since::Pts(0));
+        let _ = xiaoan_media::fmp4::mp4_file(&all);
+    }
+}
+
+proptest::proptest! {
+    /// The clip's keyframe and next frame with bytes overwritten (parameter sets included):
+    /// errors at most, never a panic, and what is produced stays consistent.
+    #[test]
+    fn corrupted_clip_frames_never_panic(
+        edits in proptest::collection::vec((0usize..400, proptest::prelude::any::<u8>()), 1..8),
+        h265 in proptest::prelude::any::<bool>(),
+    ) {
+        let source = if h265 { clip::TESTSRC_H265 } else { clip::TESTSRC_H264 };
+        let mut frames = clip::frames(source, 25).unwrap();
+        frames.truncate(2);
+        let mut data = frames[0].data.to_vec();
+        for (at, value) in edits {
+            if let Some(b) = data.get_mut(at) {
+                *b = value;
+            }
+        }
+        frames[0].data = data.into();
+        let track = Track::default();
+        let mut viewer = track.subscribe();
+        for f in &frames {
+            let _ = track.push(f.clone());
+        }
+        let _ = xiaoan_media::fmp4::mp4_file(&frames);
+        if track.init_segment().is_some() {
+            proptest::prop_assert!(matches!(viewer.try_next(), Some(ViewerItem::Init(_))));
+        }
+    }
+}

@@ -10,9 +10,11 @@
 //! - [`escalation`]: which unclaimed incidents are due to escalate at a given time.
 //! - [`signal`]: non-emergency device signals and device health (supervision).
 //! - [`geo`]: WGS-84 → GCJ-02 for drawing on Chinese base maps.
+//! - [`camera`]: cameras, where they are and where their video comes from.
 //! - [`gb`]: GB/T 28181 devices and channels, and where each channel belongs.
 
 pub mod access;
+pub mod camera;
 pub mod escalation;
 pub mod gb;
 pub mod geo;

@@ -4,9 +4,11 @@
 //! live subscribers, in event-id order, so the console never shows what was not stored and a
 //! subscriber that resumes from the store by event id sees no gap.
 //!
-//! Owns: the live broadcast, the directory snapshot, the escalation loop. Never touches HTTP or
+//! Owns: the live broadcast, the directory snapshot, the escalation loop, device health and the
+//! camera registry ([`cameras`]). Never touches HTTP or
 //! sockets.
 
+pub mod cameras;
 mod devices;
 mod escalator;
 mod metrics;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use tokio_util::sync::CancellationToken;
 use xiaoan_hub::Hub;
+use xiaoan_hub::cameras::Cameras;
 
 use crate::auth::LoginLimiter;
 use crate::devices_port::DevicePort;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// The GB/T 28181 platform, when it runs.
     pub devices: Option<Arc<dyn DevicePort>>,
+    /// The cameras and their live streams.
+    pub cameras: Arc<Cameras>,
 }
 
 impl AppState {
@@ -51,7 +54,14 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::default()),
             shutdown,
             devices: None,
+            cameras: Arc::default(),
         }
+    }
+
+    /// Plugs in the cameras.
+    pub fn with_cameras(mut self, cameras: Arc<Cameras>) -> Self {
+        self.cameras = cameras;
+        self
     }
 
     /// Plugs in the device platform (commands, binding reloads, registration state).

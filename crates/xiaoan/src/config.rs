@@ -24,7 +24,30 @@ pub struct Config {
     pub school: SchoolConfig,
     pub dc09: Dc09Config,
     pub gb28181: xiaoan_gb28181::GbConfig,
+    pub video: VideoConfig,
+    /// The cameras: `[[cameras]]`.
+    pub cameras: Vec<xiaoan_core::camera::Camera>,
     pub log: LogConfig,
+}
+
+/// `[video]`: live video and the seconds kept before a press.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VideoConfig {
+    /// A connected camera with no frame for this long is in video loss.
+    pub loss_after_secs: u32,
+    /// Seconds of video each camera keeps in memory (from a keyframe) for the clip before a
+    /// press.
+    pub preroll_secs: u32,
+}
+
+impl Default for VideoConfig {
+    fn default() -> Self {
+        Self {
+            loss_after_secs: 5,
+            preroll_secs: 30,
+        }
+    }
 }
 
 /// `[http]`
@@ -126,8 +149,8 @@ impl Default for LogConfig {
 }
 
 /// Top-level keys; other `XIAOAN_*` variables (e.g. ones used by scripts) are not configuration.
-const SECTIONS: [&str; 7] = [
-    "data_dir", "http", "incident", "school", "dc09", "gb28181", "log",
+const SECTIONS: [&str; 9] = [
+    "data_dir", "http", "incident", "school", "dc09", "gb28181", "video", "cameras", "log",
 ];
 
 impl Config {

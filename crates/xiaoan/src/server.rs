@@ -40,6 +40,8 @@ pub struct Running {
     pub sip_addr: Option<SocketAddr>,
     /// The GB/T 28181 platform, if it runs.
     pub gb: Option<Arc<xiaoan_gb28181::Platform>>,
+    /// The cameras and their live streams.
+    pub cameras: Arc<xiaoan_hub::cameras::Cameras>,
     pub data_dir: PathBuf,
     pub hub: Arc<Hub>,
     shutdown: CancellationToken,
@@ -104,7 +106,13 @@ pub async fn start(
         tasks.extend(started.tasks);
         Some((started.addr, started.platform))
     };
-    let mut state = AppState::new(hub.clone(), web, shutdown.clone());
+    let cameras = Arc::new(cameras(config, &hub).await?);
+    tasks.push(tokio::spawn(cameras.clone().watch(
+        hub.clone(),
+        std::time::Duration::from_secs(u64::from(config.video.loss_after_secs.max(1))),
+        shutdown.clone(),
+    )));
+    let mut state = AppState::new(hub.clone(), web, shutdown.clone()).with_cameras(cameras.clone());
     if let Some((_, platform)) = &gb {
         state = state.with_devices(Arc::new(GbPort(platform.clone())));
     }
@@ -127,11 +135,51 @@ pub async fn start(
         dc09_addr,
         sip_addr,
         gb: gb.map(|g| g.1),
+        cameras,
         data_dir,
         hub,
         shutdown,
         tasks,
     })
+}
+
+/// The configured cameras, checked against the directory, each with its live track.
+async fn cameras(config: &Config, hub: &Hub) -> anyhow::Result<xiaoan_hub::cameras::Cameras> {
+    let dir = hub.directory().await;
+    let mut seen = std::collections::HashSet::new();
+    for c in &config.cameras {
+        anyhow::ensure!(
+            seen.insert(c.id.clone()),
+            "camera {:?} is listed twice",
+            c.id
+        );
+        anyhow::ensure!(
+            dir.schools.contains_key(&c.school_id),
+            "camera {:?}: school {} does not exist",
+            c.id,
+            c.school_id
+        );
+        if let Some(p) = c.alarm_point_id {
+            anyhow::ensure!(
+                dir.alarm_points
+                    .get(&p)
+                    .is_some_and(|p| p.school_id == c.school_id),
+                "camera {:?}: alarm point {p} is not at school {}",
+                c.id,
+                c.school_id
+            );
+        }
+    }
+    let track = xiaoan_media::TrackConfig {
+        preroll: Some(std::time::Duration::from_secs(u64::from(
+            config.video.preroll_secs.max(1),
+        ))),
+        ..xiaoan_media::TrackConfig::default()
+    };
+    Ok(xiaoan_hub::cameras::Cameras::new(
+        config.cameras.clone(),
+        &track,
+    ))
 }
 
 /// The GB/T 28181 platform as the web layer sees it.

@@ -139,7 +139,8 @@ pub const DEMO_GATE_CAMERA: &str = "42280100001320000001";
 pub const DEMO_ALARM_INPUT: &str = "42280100001340000001";
 
 /// The demo's GB/T 28181 platform: 恩施市 IDs, and school 1's gate camera and one-key alarm input
-/// bound to its 南门门卫室 (alarm point 1). Left alone if the configuration names other IDs.
+/// bound to its 南门门卫室 (alarm point 1); the gate camera is also the point's live camera.
+/// Left alone if the configuration names other IDs.
 pub fn demo_gb28181(config: &mut crate::config::Config) {
     let g = &mut config.gb28181;
     let default = xiaoan_gb28181::GbConfig::default();
@@ -149,6 +150,19 @@ pub fn demo_gb28181(config: &mut crate::config::Config) {
     g.platform_id = DEMO_PLATFORM_ID.into();
     g.domain = DEMO_DOMAIN.into();
     g.password = DEMO_SIP_PASSWORD.into();
+    if config.cameras.is_empty() {
+        config.cameras = vec![xiaoan_core::camera::Camera {
+            id: DEMO_GATE_CAMERA.into(),
+            name: "南门摄像机".into(),
+            school_id: 1,
+            alarm_point_id: Some(1),
+            source: xiaoan_core::camera::CameraSource::Gb28181 {
+                device_id: DEMO_GATE_CAMERA.into(),
+                channel_id: DEMO_GATE_CAMERA.into(),
+            },
+        }];
+    }
+    let g = &mut config.gb28181;
     g.channels = [DEMO_GATE_CAMERA, DEMO_ALARM_INPUT]
         .into_iter()
         .map(|id| xiaoan_gb28181::ChannelBinding {

@@ -142,6 +142,28 @@ pub async fn gb_devices_catalogs_and_bindings(store: Arc<dyn Store>) {
         "b channels",
     );
     assert!(b.is_empty());
+    // Several catalogs in one call: each device's channels replaced on its own.
+    let mut other = channel("42280100001320000099", "操场");
+    other.device_id = INPUT.into();
+    ok(
+        store
+            .save_gb_catalogs(&[
+                (NVR.into(), vec![channel(CAM2, "南门2")]),
+                (INPUT.into(), vec![other]),
+            ])
+            .await,
+        "catalogs",
+    );
+    let all = ok(
+        store.list_gb_channels(&GbChannelFilter::default()).await,
+        "all channels",
+    );
+    let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+    assert!(ids.contains(&CAM1) && ids.contains(&CAM2), "{ids:?}");
+    assert!(
+        ids.contains(&"42280100001320000099") && ids.contains(&INPUT),
+        "{ids:?}"
+    );
     // Unbinding.
     let un = ok(
         store.bind_gb_channel(CAM1, NVR, None, None, at(9)).await,

@@ -87,9 +87,35 @@ pub async fn signals_and_health(store: Arc<dyn Store>) {
     assert_eq!(all, vec![health.clone()]);
     assert_eq!(
         ok(store.list_health(Some(&[SCHOOL_A])).await, "by school"),
-        vec![health]
+        vec![health.clone()]
     );
     assert!(ok(store.list_health(Some(&[SCHOOL_B])).await, "other school").is_empty());
+
+    // Many at once (the periodic flush): inserted and updated together.
+    let many: Vec<DeviceHealth> = (0..300)
+        .map(|i| DeviceHealth {
+            device: format!("G{i:04}"),
+            source: "gb28181".into(),
+            last_seen: at(200 + i),
+            ..health.clone()
+        })
+        .chain([DeviceHealth {
+            state: HealthState::Ok,
+            detail: String::new(),
+            ..health.clone()
+        }])
+        .collect();
+    ok(store.upsert_health_many(&many).await, "upsert_health_many");
+    let all = ok(store.list_health(None).await, "list_health");
+    assert_eq!(all.len(), 301);
+    assert!(
+        all.iter()
+            .any(|h| h.device == "1234" && h.state == HealthState::Ok)
+    );
+    assert!(
+        all.iter()
+            .any(|h| h.device == "G0299" && h.last_seen == at(499))
+    );
 }
 
 /// A batch of signals larger than one multi-row statement: consecutive ids in batch order, every

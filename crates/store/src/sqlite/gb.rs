@@ -158,6 +158,29 @@ pub(super) async fn save_catalog(
     channels: &[GbChannel],
 ) -> Result<()> {
     let mut tx = store.begin_write().await?;
+    catalog_in(&mut tx, device_id, channels).await?;
+    tx.commit().await.map_err(map_err)?;
+    Ok(())
+}
+
+/// Several devices' catalogs in one transaction.
+pub(super) async fn save_catalogs(
+    store: &SqliteStore,
+    catalogs: &[(String, Vec<GbChannel>)],
+) -> Result<()> {
+    let mut tx = store.begin_write().await?;
+    for (device_id, channels) in catalogs {
+        catalog_in(&mut tx, device_id, channels).await?;
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(())
+}
+
+async fn catalog_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    device_id: &str,
+    channels: &[GbChannel],
+) -> Result<()> {
     let ids: Vec<&str> = channels.iter().map(|c| c.id.as_str()).collect();
     let listed = to_json(&ids)?;
     sqlx::query(
@@ -166,7 +189,7 @@ pub(super) async fn save_catalog(
     )
     .bind(device_id)
     .bind(&listed)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .map_err(map_err)?;
     sqlx::query(
@@ -175,7 +198,7 @@ pub(super) async fn save_catalog(
     )
     .bind(device_id)
     .bind(&listed)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .map_err(map_err)?;
     for c in channels {
@@ -202,11 +225,10 @@ pub(super) async fn save_catalog(
         .bind(c.school_id)
         .bind(c.alarm_point_id)
         .bind(ts(c.updated_at))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(map_err)?;
     }
-    tx.commit().await.map_err(map_err)?;
     Ok(())
 }
 

@@ -323,6 +323,10 @@ impl Store for SqliteStore {
         signals::upsert_health(self, health).await
     }
 
+    async fn upsert_health_many(&self, health: &[DeviceHealth]) -> Result<()> {
+        signals::upsert_health_many(self, health).await
+    }
+
     async fn list_health(&self, school_ids: Option<&[Id]>) -> Result<Vec<DeviceHealth>> {
         signals::list_health(self, school_ids).await
     }
@@ -337,6 +341,10 @@ impl Store for SqliteStore {
 
     async fn save_gb_catalog(&self, device_id: &str, channels: &[GbChannel]) -> Result<()> {
         gb::save_catalog(self, device_id, channels).await
+    }
+
+    async fn save_gb_catalogs(&self, catalogs: &[(String, Vec<GbChannel>)]) -> Result<()> {
+        gb::save_catalogs(self, catalogs).await
     }
 
     async fn list_gb_channels(&self, filter: &GbChannelFilter) -> Result<Vec<GbChannel>> {

@@ -10,6 +10,8 @@
 //!   MESSAGEs of at most 1300 bytes.
 //! * [`fleet`]: the sockets and the one task that drives every device; [`FleetHandle`] sends
 //!   alarms, stops and reads the [`FleetReport`].
+//! * [`sdp`] and [`media`]: live video: the SDP answer, and the looped test clip sent as PS
+//!   over RTP (UDP or RFC 4571 TCP) from INVITE/ACK until BYE.
 //! * [`report`]: what happened ([`Event`], printed as plain lines) and per-device counters.
 //!
 //! Used by `xiaoan sim gb28181` and `xiaoan bench gb28181`.
@@ -17,7 +19,9 @@
 pub mod demux;
 pub mod device;
 pub mod fleet;
+pub mod media;
 pub mod report;
+pub mod sdp;
 pub mod wire;
 
 #[cfg(test)]
@@ -30,7 +34,7 @@ use thiserror::Error;
 pub use xiaoan_manscdp::Charset;
 
 pub use demux::Demux;
-pub use device::Device;
+pub use device::{Device, MediaCmd};
 pub use fleet::{FleetHandle, StopMode, start};
 pub use report::{AlarmReport, DeviceReport, Event, EventKind, FleetReport};
 

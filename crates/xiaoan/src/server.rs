@@ -98,15 +98,20 @@ pub async fn start(
     let shutdown = CancellationToken::new();
     let http_addr = listener.local_addr()?;
     let mut tasks = Vec::new();
+    let cameras = Arc::new(cameras(config, &hub).await?);
     let gb = if config.gb28181.addr.trim().is_empty() {
         None
     } else {
-        let started =
-            xiaoan_gb28181::start(config.gb28181.clone(), hub.clone(), shutdown.clone()).await?;
+        let started = xiaoan_gb28181::start(
+            config.gb28181.clone(),
+            hub.clone(),
+            cameras.clone(),
+            shutdown.clone(),
+        )
+        .await?;
         tasks.extend(started.tasks);
         Some((started.addr, started.platform))
     };
-    let cameras = Arc::new(cameras(config, &hub).await?);
     tasks.push(tokio::spawn(cameras.clone().watch(
         hub.clone(),
         std::time::Duration::from_secs(u64::from(config.video.loss_after_secs.max(1))),

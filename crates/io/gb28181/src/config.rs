@@ -35,6 +35,17 @@ pub struct GbConfig {
     pub max_message_len: usize,
     /// Subscribe to each device's alarms (SUBSCRIBE) after it registers.
     pub subscribe_alarms: bool,
+    /// Ports for live-video media (UDP, and TCP listeners or local ports), `"first-last"`.
+    pub media_ports: String,
+    /// The IP written into the SDP `c=`/`o=` lines; empty: `advertise`.
+    pub media_advertise: String,
+    /// How cameras are asked to send: `udp`, `tcp-passive` (they connect to the platform) or
+    /// `tcp-active` (the platform connects to them).
+    pub media_transport: String,
+    /// A live stream with no RTP packet for this long is dead (BYE, then invite again).
+    pub media_timeout_secs: u32,
+    /// An on-demand camera is released (BYE) this long after its last viewer left.
+    pub linger_secs: u32,
     /// Devices with their own password or school: `[[gb28181.devices]]`.
     pub devices: Vec<DeviceConfig>,
     /// Channel bindings: `[[gb28181.channels]]`.
@@ -58,6 +69,11 @@ impl Default for GbConfig {
             qop: false,
             max_message_len: 64 * 1024,
             subscribe_alarms: true,
+            media_ports: "30000-30999".into(),
+            media_advertise: String::new(),
+            media_transport: "udp".into(),
+            media_timeout_secs: 10,
+            linger_secs: 15,
             devices: Vec::new(),
             channels: Vec::new(),
         }
@@ -78,6 +94,8 @@ impl std::fmt::Debug for GbConfig {
             .field("timezone", &self.timezone)
             .field("keepalive_secs", &self.keepalive_secs)
             .field("keepalive_count", &self.keepalive_count)
+            .field("media_ports", &self.media_ports)
+            .field("media_transport", &self.media_transport)
             .field("devices", &self.devices)
             .field("channels", &self.channels)
             .finish_non_exhaustive()

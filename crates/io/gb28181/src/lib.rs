@@ -8,7 +8,8 @@
 //!   [`message`] (keepalive, alarm, catalog, device info); [`alarm`] turns an alarm into an
 //!   incident or a device-health signal; [`client`] sends the platform's own requests with
 //!   retransmission; [`devices_writer`] shares one commit among concurrent registrations; [`control`] sends arm/disarm/alarm reset/PTZ and subscribes to alarms; [`peer`] reaches devices over UDP or their TCP connection; [`time`] is the
-//!   local time zone; [`sdp`] and [`invite`] set up and end live-video sessions.
+//!   local time zone; [`sdp`] and [`invite`] set up and end live-video sessions; [`media`]
+//!   receives their RTP/PS into the cameras' tracks and decides when each camera is invited.
 
 pub mod alarm;
 pub mod client;
@@ -17,6 +18,7 @@ pub mod control;
 pub mod devices_writer;
 pub mod invite;
 pub mod listener;
+pub mod media;
 pub mod message;
 pub mod peer;
 pub mod platform;

@@ -14,9 +14,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use xiaoan_hub::Hub;
+use xiaoan_hub::cameras::Cameras;
 use xiaoan_sip::{StreamReader, Transport, is_keepalive, parse_datagram};
 
 use crate::config::GbConfig;
+use crate::media::{MediaSettings, Sessions};
 use crate::peer::{Outbound, Peer};
 use crate::platform::Platform;
 
@@ -43,10 +45,12 @@ pub struct Started {
 
 const IDLE: Duration = Duration::from_secs(600);
 
-/// Binds UDP and TCP on `config.addr` and runs the platform until `shutdown`.
+/// Binds UDP and TCP on `config.addr` and runs the platform until `shutdown`; the GB/T 28181
+/// cameras among `cameras` are invited as their sessions manager decides.
 pub async fn start(
     config: GbConfig,
     hub: Arc<Hub>,
+    cameras: Arc<Cameras>,
     shutdown: CancellationToken,
 ) -> Result<Started, StartError> {
     let bind_err = |source| StartError::Bind {
@@ -71,14 +75,16 @@ pub async fn start(
             return Err(StartError::Config(format!("{what} must be {len} digits")));
         }
     }
+    let media =
+        MediaSettings::from_config(&config, addr, &advertise).map_err(StartError::Config)?;
     let out = Outbound::new(Some(udp.clone()));
     let max_len = config.max_message_len;
-    let platform = Platform::new(hub, config, out.clone(), advertise, addr.port())
+    let platform = Platform::new(hub.clone(), config, out.clone(), advertise, addr.port())
         .map_err(StartError::Config)?;
     platform.load_bindings().await?;
     let restored = platform.restore_registrations().await?;
     tracing::info!(%addr, restored, "GB/T 28181 platform listening (UDP and TCP)");
-    let tasks = vec![
+    let mut tasks = vec![
         tokio::spawn(run_udp(udp, platform.clone(), max_len, shutdown.clone())),
         tokio::spawn(run_tcp(
             tcp,
@@ -87,8 +93,9 @@ pub async fn start(
             max_len,
             shutdown.clone(),
         )),
-        tokio::spawn(run_maintenance(platform.clone(), shutdown)),
+        tokio::spawn(run_maintenance(platform.clone(), shutdown.clone())),
     ];
+    tasks.extend(Sessions::new(platform.clone(), cameras, hub, media).spawn(&shutdown));
     Ok(Started {
         addr,
         platform,

@@ -58,6 +58,8 @@ pub struct Platform {
     pub(crate) catalogs: Mutex<HashMap<String, crate::message::CatalogParts>>,
     /// ACKs of established INVITE sessions, by Call-ID, for repeated 2xx responses.
     pub(crate) acks: Mutex<HashMap<String, (Peer, Vec<u8>)>>,
+    /// Live sessions waiting for a BYE from the device, by Call-ID.
+    pub(crate) byes: Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>,
     /// Device rows, committed in groups.
     pub(crate) writer: crate::devices_writer::DeviceWriter,
 }
@@ -115,6 +117,7 @@ impl Platform {
             passwords,
             catalogs: Mutex::default(),
             acks: Mutex::default(),
+            byes: Mutex::default(),
             writer: crate::devices_writer::DeviceWriter::start(hub.store().clone()),
             config,
         }))
@@ -299,14 +302,59 @@ impl Platform {
             }
             Method::Options => Some(self.reply(&req, 200)),
             Method::Ack => None,
-            Method::Bye | Method::Cancel | Method::Info | Method::Notify => {
+            Method::Bye => {
+                self.device_bye(&req);
                 Some(self.reply(&req, 200))
             }
+            Method::Cancel | Method::Info | Method::Notify => Some(self.reply(&req, 200)),
             _ => Some(self.reply(&req, 405)),
         };
         if let Some(resp) = resp {
             self.respond(&peer, resp).await;
         }
+    }
+
+    /// Tells the session of a BYE's Call-ID that the device ended it.
+    fn device_bye(&self, req: &Request) {
+        let Some(call_id) = req.headers.call_id() else {
+            return;
+        };
+        if let Ok(mut m) = self.acks.lock() {
+            m.remove(call_id);
+        }
+        let waiting = self.byes.lock().ok().and_then(|mut m| m.remove(call_id));
+        match waiting {
+            Some(tx) => {
+                let _ = tx.send(());
+            }
+            None => tracing::debug!(call_id, "gb28181: BYE for no live session"),
+        }
+    }
+
+    /// Resolves when the device sends BYE for the session `call_id`.
+    pub fn watch_bye(&self, call_id: &str) -> tokio::sync::oneshot::Receiver<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut m) = self.byes.lock() {
+            m.insert(call_id.to_owned(), tx);
+        }
+        rx
+    }
+
+    /// Stops waiting for a BYE of `call_id` (the platform ended the session).
+    pub fn forget_bye(&self, call_id: &str) {
+        if let Ok(mut m) = self.byes.lock() {
+            m.remove(call_id);
+        }
+    }
+
+    /// The host the platform advertises (SIP headers, and SDP unless `media_advertise` is set).
+    pub fn advertise(&self) -> &str {
+        &self.identity.advertise
+    }
+
+    /// The platform's ID and domain.
+    pub fn ids(&self) -> (&str, &str) {
+        (&self.identity.platform_id, &self.identity.domain)
     }
 
     /// A response to `req` with a fresh To tag.

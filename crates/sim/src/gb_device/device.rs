@@ -9,9 +9,13 @@
 //!   again.
 //! * Platform MESSAGEs: 200 OK at once, then the Response MESSAGE(s): Catalog (split under
 //!   1300 bytes), DeviceInfo, DeviceStatus, DeviceControl `Result OK`; SUBSCRIBE is accepted
-//!   (200 with its Expires; alarms still go by MESSAGE), INVITE refused (488). The platform's
+//!   (200 with its Expires; alarms still go by MESSAGE). The platform's
 //!   Response `Alarm` is answered 200 and timed. A retransmitted request gets the same response
 //!   again.
+//! * Live video: an INVITE for one of its channels is answered 200 with an SDP answer (the
+//!   fleet opens the media socket first and passes its port); the ACK starts the stream and a
+//!   BYE stops it ([`MediaCmd`]s for the fleet); [`Device::hang_up`] ends every stream with a
+//!   BYE of the device's own. An INVITE for another channel gets 404, an unreadable offer 488.
 //! * Every request the device sends runs in a client transaction (Timer E retransmission over
 //!   UDP, timeout after 64·T1).
 //! * [`Device::silence`] stops everything (the platform should mark the device offline).
@@ -28,11 +32,12 @@ use xiaoan_manscdp::{
     OnOff, Outcome, Payload,
 };
 use xiaoan_sip::{
-    ClientKey, ClientOutput, ClientTransactions, HostPort, Method, Request, Response,
-    ResponseAction, Timers, answer, new_branch, new_tag, random_hex,
+    ClientKey, ClientOutput, ClientTransactions, HostPort, Method, NameAddr, Request, Response,
+    ResponseAction, Timers, Uri, answer, new_branch, new_tag, random_hex,
 };
 
 use super::report::{AlarmReport, DeviceReport, EventKind};
+use super::sdp::{self, MediaMode, Offer};
 use super::wire::{self, Addressing, Ids};
 use super::{AlarmSpec, DeviceSpec, MAX_UDP_REQUEST, Profile, SimError, check_id};
 
@@ -59,6 +64,34 @@ enum Kind {
     Keepalive { sn: u32 },
     Alarm { sn: u32 },
     Reply { what: String },
+}
+
+/// What the fleet must do with a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaCmd {
+    /// Start sending on the socket prepared for `call_id`.
+    Start {
+        call_id: String,
+        mode: MediaMode,
+        dest: Option<SocketAddr>,
+        ssrc: u32,
+    },
+    /// Stop the stream of `call_id` (and drop its prepared socket).
+    Stop { call_id: String },
+}
+
+/// A live-video session the platform opened.
+#[derive(Debug, Clone)]
+struct LiveSession {
+    call_id: String,
+    channel: String,
+    offer: Offer,
+    /// The INVITE's From (the platform, with its tag) and our To (with our tag).
+    remote: String,
+    local: String,
+    /// Where the device's own in-dialog requests go (the INVITE's Contact).
+    target: String,
+    streaming: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +128,9 @@ pub struct Device {
     report: DeviceReport,
     outbox: Vec<Vec<u8>>,
     events: Vec<EventKind>,
+    live: Vec<LiveSession>,
+    media: Vec<MediaCmd>,
+    bye_cseq: u32,
 }
 
 impl Device {
@@ -144,6 +180,9 @@ impl Device {
             },
             outbox: Vec::new(),
             events: Vec::new(),
+            live: Vec::new(),
+            media: Vec::new(),
+            bye_cseq: 0,
             addr,
             profile,
         })
@@ -185,6 +224,57 @@ impl Device {
             std::mem::take(&mut self.outbox),
             std::mem::take(&mut self.events),
         )
+    }
+
+    /// What the fleet must do with streams since the last call.
+    pub fn take_media(&mut self) -> Vec<MediaCmd> {
+        std::mem::take(&mut self.media)
+    }
+
+    /// Live-video sessions open now.
+    pub fn live_sessions(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Ends every live-video session with the device's own BYE; returns how many.
+    pub fn hang_up(&mut self, now: Instant, rng: &mut impl RngCore) -> usize {
+        let sessions = std::mem::take(&mut self.live);
+        let n = sessions.len();
+        for s in sessions {
+            self.bye_cseq += 1;
+            let mut req = Request::new(Method::Bye, s.target.clone());
+            let h = &mut req.headers;
+            h.push("Via", self.addr.via(&new_branch(rng)));
+            h.push("From", s.local.clone());
+            h.push("To", s.remote.clone());
+            h.push("Call-ID", s.call_id.clone());
+            h.push("CSeq", format!("{} BYE", self.bye_cseq));
+            h.push("Max-Forwards", "70");
+            h.push("User-Agent", wire::USER_AGENT);
+            self.start(
+                now,
+                req.clone(),
+                Pending {
+                    kind: Kind::Reply { what: "BYE".into() },
+                    request: req,
+                    auth_tries: 0,
+                },
+            );
+            self.report.byes_sent += 1;
+            self.stop_stream(s, "device BYE");
+        }
+        n
+    }
+
+    fn stop_stream(&mut self, s: LiveSession, why: &str) {
+        if s.streaming {
+            self.report.streams_stopped += 1;
+        }
+        self.media.push(MediaCmd::Stop { call_id: s.call_id });
+        self.events.push(EventKind::StreamStopped {
+            channel: s.channel,
+            why: why.into(),
+        });
     }
 
     /// When [`Device::poll`] next has work.
@@ -518,7 +608,23 @@ impl Device {
 
     /// A request from the platform (already matched to this device).
     pub fn on_request(&mut self, now: Instant, req: &Request, rng: &mut impl RngCore) {
-        if self.muted || req.method == Method::Ack {
+        self.on_request_with_port(now, req, None, rng);
+    }
+
+    /// A request from the platform; for an INVITE, `media_port` is the port of the socket the
+    /// fleet opened for it (`None`: none could be opened, the INVITE fails).
+    pub fn on_request_with_port(
+        &mut self,
+        now: Instant,
+        req: &Request,
+        media_port: Option<u16>,
+        rng: &mut impl RngCore,
+    ) {
+        if self.muted {
+            return;
+        }
+        if req.method == Method::Ack {
+            self.on_ack(req);
             return;
         }
         let call_id = req.headers.call_id().unwrap_or_default().to_owned();
@@ -532,9 +638,26 @@ impl Device {
             return;
         }
         let tag = new_tag(rng);
+        let mut sdp_answer = None;
         let (status, what, follow_up) = match req.method {
             Method::Message => self.on_message(now, req),
-            Method::Invite => (488, "INVITE".to_owned(), None),
+            Method::Invite => {
+                let (status, answer) = self.on_invite(req, media_port, &tag);
+                sdp_answer = answer;
+                (status, "INVITE".to_owned(), None)
+            }
+            Method::Bye => {
+                let call_id = req.headers.call_id().unwrap_or_default();
+                match self.live.iter().position(|s| s.call_id == call_id) {
+                    Some(i) => {
+                        let s = self.live.remove(i);
+                        self.report.byes_received += 1;
+                        self.stop_stream(s, "platform BYE");
+                        (200, "BYE".to_owned(), None)
+                    }
+                    None => (481, "BYE".to_owned(), None),
+                }
+            }
             // Alarm subscriptions are accepted; alarms still go by MESSAGE.
             Method::Subscribe => (200, "SUBSCRIBE".to_owned(), None),
             ref m => (200, m.as_str().to_owned(), None),
@@ -543,6 +666,13 @@ impl Device {
         if req.method == Method::Subscribe {
             resp.headers
                 .push("Expires", req.headers.expires().unwrap_or(3600).to_string());
+        }
+        if let Some(body) = sdp_answer {
+            let contact = Uri::sip(Some(self.id()), &self.addr.local.host, self.addr.local.port);
+            resp.headers
+                .push("Contact", NameAddr::new(contact).to_string());
+            resp.headers.push("Content-Type", "APPLICATION/SDP");
+            resp.body = body.into_bytes();
         }
         let resp = resp.encode();
         self.answered.push_back((call_id, cseq, resp.clone()));
@@ -560,6 +690,88 @@ impl Device {
             }
         }
         self.events.push(EventKind::Answered { what, reply });
+    }
+
+    /// An INVITE: the status and, for 200, the SDP answer; the session is kept until BYE.
+    fn on_invite(
+        &mut self,
+        req: &Request,
+        media_port: Option<u16>,
+        tag: &str,
+    ) -> (u16, Option<String>) {
+        let channel = req
+            .parsed_uri()
+            .and_then(|u| u.user)
+            .or_else(|| req.headers.to().and_then(|t| t.user().map(str::to_owned)))
+            .unwrap_or_default();
+        if channel != self.id() && !self.channels.contains(&channel) {
+            return (404, None);
+        }
+        let Some(offer) = Offer::parse(&String::from_utf8_lossy(&req.body)) else {
+            self.note("INVITE without a usable SDP offer".into());
+            return (488, None);
+        };
+        let Some(port) = media_port else {
+            return (500, None);
+        };
+        let call_id = req.headers.call_id().unwrap_or_default().to_owned();
+        let answer = sdp::answer(&channel, &self.addr.local.host, port, &offer);
+        let local = match req.headers.get("To") {
+            Some(to) if to.contains("tag=") => to.to_owned(),
+            Some(to) => format!("{to};tag={tag}"),
+            None => String::new(),
+        };
+        let target = req
+            .headers
+            .contact()
+            .map(|c| c.uri.to_string())
+            .unwrap_or_else(|| {
+                Uri::sip(
+                    Some(&self.addr.platform_id),
+                    &self.addr.remote.host,
+                    self.addr.remote.port,
+                )
+                .to_string()
+            });
+        self.live.retain(|s| s.call_id != call_id);
+        self.live.push(LiveSession {
+            call_id,
+            channel,
+            offer,
+            remote: req.headers.get("From").unwrap_or_default().to_owned(),
+            local,
+            target,
+            streaming: false,
+        });
+        self.report.invites += 1;
+        (200, Some(answer))
+    }
+
+    /// The ACK of an answered INVITE starts its stream.
+    fn on_ack(&mut self, req: &Request) {
+        let call_id = req.headers.call_id().unwrap_or_default();
+        let Some(s) = self
+            .live
+            .iter_mut()
+            .find(|s| s.call_id == call_id && !s.streaming)
+        else {
+            return;
+        };
+        s.streaming = true;
+        let fallback = rand::rng().random();
+        let cmd = MediaCmd::Start {
+            call_id: s.call_id.clone(),
+            mode: s.offer.mode,
+            dest: s.offer.dest(),
+            ssrc: s.offer.ssrc_or(fallback),
+        };
+        let ev = EventKind::StreamStarted {
+            channel: s.channel.clone(),
+            mode: format!("{:?}", s.offer.mode),
+        };
+        self.report.streams_started += 1;
+        self.media.push(cmd);
+        self.events.push(ev);
     }
 
     /// The status for a platform MESSAGE, what it was, and the Response to send after the 200.

@@ -1,10 +1,12 @@
 //! The I/O of a simulated fleet: a small pool of UDP sockets (or one TCP connection per device),
 //! reader tasks that parse what arrives, and one driver task that owns every [`Device`],
 //! routes each message with the [`Demux`], fires the devices' timers from a deadline heap, and
-//! starts registrations a window at a time. [`FleetHandle`] talks to the driver.
+//! starts registrations a window at a time. [`FleetHandle`] talks to the driver. For live
+//! video the driver opens a media socket when an INVITE arrives (its port goes into the answer)
+//! and runs one sender task per stream ([`super::media`]).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,8 +20,10 @@ use tokio::task::JoinHandle;
 use xiaoan_sip::{DEFAULT_MAX_MESSAGE_LEN, Message, StreamReader, is_keepalive, parse_datagram};
 
 use super::demux::Demux;
-use super::device::{Device, RegState};
+use super::device::{Device, MediaCmd, RegState};
+use super::media::Prepared;
 use super::report::{Event, EventKind, FleetReport};
+use super::sdp::Offer;
 use super::{AlarmSpec, FleetConfig, SimError, Transport};
 
 /// How to stop.
@@ -40,6 +44,10 @@ enum Command {
     },
     Report(oneshot::Sender<FleetReport>),
     Stop(StopMode),
+    HangUp {
+        device: usize,
+        reply: oneshot::Sender<Result<usize, SimError>>,
+    },
 }
 
 /// Talks to a running fleet. Dropping it stops the fleet (without unregistering).
@@ -65,6 +73,16 @@ impl FleetHandle {
                 spec,
                 reply,
             })
+            .await
+            .map_err(|_| SimError::Stopped)?;
+        rx.await.map_err(|_| SimError::Stopped)?
+    }
+
+    /// Device `device` ends its live-video sessions with BYE; returns how many it ended.
+    pub async fn hang_up(&self, device: usize) -> Result<usize, SimError> {
+        let (reply, rx) = oneshot::channel();
+        self.cmds
+            .send(Command::HangUp { device, reply })
             .await
             .map_err(|_| SimError::Stopped)?;
         rx.await.map_err(|_| SimError::Stopped)?
@@ -176,6 +194,9 @@ pub async fn start(
     let n = devices.len();
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let driver = Driver {
+        locals,
+        prepared: HashMap::new(),
+        streams: HashMap::new(),
         scheduled: vec![None; n],
         initial: vec![false; n],
         waiting: (0..n).collect(),
@@ -267,6 +288,12 @@ async fn write_tcp(
 
 struct Driver {
     devices: Vec<Device>,
+    /// Local addresses of the links (media sockets are opened on their IP).
+    locals: Vec<SocketAddr>,
+    /// Media sockets opened for answered INVITEs, by Call-ID, until their ACK.
+    prepared: HashMap<String, Prepared>,
+    /// Running streams, by Call-ID.
+    streams: HashMap<String, JoinHandle<()>>,
     links: Vec<Link>,
     to: SocketAddr,
     demux: Demux,
@@ -310,6 +337,9 @@ impl Driver {
         for t in tasks {
             t.abort();
         }
+        for (_, t) in self.streams.drain() {
+            t.abort();
+        }
     }
 
     async fn on_message(&mut self, link: usize, msg: Message) {
@@ -319,14 +349,68 @@ impl Driver {
             _ => self.demux.route(&msg),
         };
         let Some(i) = index else { return };
+        let media_port = match &msg {
+            Message::Request(r) if r.method == xiaoan_sip::Method::Invite => {
+                let ip = self
+                    .locals
+                    .get(link)
+                    .or(self.locals.first())
+                    .map(|a| a.ip())
+                    .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+                self.prepare(r, ip).await
+            }
+            _ => None,
+        };
         let Some(d) = self.devices.get_mut(i) else {
             return;
         };
         match &msg {
-            Message::Request(r) => d.on_request(now, r, &mut self.rng),
+            Message::Request(r) => d.on_request_with_port(now, r, media_port, &mut self.rng),
             Message::Response(r) => d.on_response(now, r, &mut self.rng),
         }
         self.touch(i).await;
+    }
+
+    /// Opens (once per Call-ID) the media socket an INVITE's offer needs; its port.
+    async fn prepare(&mut self, req: &xiaoan_sip::Request, ip: IpAddr) -> Option<u16> {
+        let call_id = req.headers.call_id()?.to_owned();
+        if let Some(p) = self.prepared.get(&call_id) {
+            return Some(p.port());
+        }
+        let offer = Offer::parse(&String::from_utf8_lossy(&req.body))?;
+        let p = Prepared::open(offer.mode, ip).await.ok()?;
+        let port = p.port();
+        self.prepared.insert(call_id, p);
+        Some(port)
+    }
+
+    fn on_media(&mut self, cmd: MediaCmd) {
+        match cmd {
+            MediaCmd::Start {
+                call_id,
+                dest,
+                ssrc,
+                ..
+            } => {
+                let Some(p) = self.prepared.remove(&call_id) else {
+                    return;
+                };
+                let task = tokio::spawn(async move {
+                    if let Err(e) = super::media::stream(p, dest, ssrc).await {
+                        tracing_note(&e);
+                    }
+                });
+                if let Some(old) = self.streams.insert(call_id, task) {
+                    old.abort();
+                }
+            }
+            MediaCmd::Stop { call_id } => {
+                self.prepared.remove(&call_id);
+                if let Some(t) = self.streams.remove(&call_id) {
+                    t.abort();
+                }
+            }
+        }
     }
 
     async fn on_command(&mut self, c: Command) {
@@ -344,6 +428,14 @@ impl Driver {
                 if r.is_ok() {
                     self.touch(device).await;
                 }
+                let _ = reply.send(r);
+            }
+            Command::HangUp { device, reply } => {
+                let r = match self.devices.get_mut(device) {
+                    Some(d) => Ok(d.hang_up(now, &mut self.rng)),
+                    None => Err(SimError::NoDevice(device.to_string())),
+                };
+                self.touch(device).await;
                 let _ = reply.send(r);
             }
             Command::Report(reply) => {
@@ -421,9 +513,13 @@ impl Driver {
             return;
         };
         let (out, events) = d.take_output();
+        let media = d.take_media();
         let next = d.next_deadline();
         let state = d.state();
         let id = d.id().to_owned();
+        for cmd in media {
+            self.on_media(cmd);
+        }
         let link = match self.links.len() {
             0 => None,
             n if matches!(self.links.first(), Some(Link::Tcp(_))) => self.links.get(i.min(n - 1)),
@@ -482,6 +578,10 @@ impl Driver {
         }
     }
 }
+
+/// A stream that could not run (the platform did not connect, a TCP connection failed): it just
+/// ends; the platform notices the missing media.
+fn tracing_note(_e: &std::io::Error) {}
 
 async fn sleep_until(t: Option<Instant>) {
     match t {

@@ -69,6 +69,16 @@ pub enum EventKind {
         what: String,
         status: Option<u16>,
     },
+    /// The ACK of an INVITE arrived: the stream of `channel` starts (`mode`: UDP or TCP).
+    StreamStarted {
+        channel: String,
+        mode: String,
+    },
+    /// The stream of `channel` stopped (`why`: the platform's BYE, the device's own).
+    StreamStopped {
+        channel: String,
+        why: String,
+    },
     /// Something unreadable or unexpected.
     Note(String),
 }
@@ -122,6 +132,12 @@ impl fmt::Display for Event {
             EventKind::MessageFailed { what, status: s } => {
                 write!(f, "{what} MESSAGE failed: {}", status(s))
             }
+            EventKind::StreamStarted { channel, mode } => {
+                write!(f, "streaming channel {channel} ({mode})")
+            }
+            EventKind::StreamStopped { channel, why } => {
+                write!(f, "stream of channel {channel} stopped ({why})")
+            }
             EventKind::Note(n) => f.write_str(n),
         }
     }
@@ -163,6 +179,12 @@ pub struct DeviceReport {
     pub requests_answered: u64,
     pub catalog_messages_sent: u64,
     pub alarms: Vec<AlarmReport>,
+    /// INVITEs answered 200, streams started (by ACK) and stopped, BYEs received and sent.
+    pub invites: u64,
+    pub streams_started: u64,
+    pub streams_stopped: u64,
+    pub byes_received: u64,
+    pub byes_sent: u64,
     /// The last failure, for people.
     pub last_error: Option<String>,
 }

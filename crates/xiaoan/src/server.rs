@@ -117,6 +117,11 @@ pub async fn start(
         std::time::Duration::from_secs(u64::from(config.video.loss_after_secs.max(1))),
         shutdown.clone(),
     )));
+    tasks.push(tokio::spawn(xiaoan_rtsp::run(
+        cameras.clone(),
+        hub.clone(),
+        shutdown.clone(),
+    )));
     let mut state = AppState::new(hub.clone(), web, shutdown.clone()).with_cameras(cameras.clone());
     if let Some((_, platform)) = &gb {
         state = state.with_devices(Arc::new(GbPort(platform.clone())));

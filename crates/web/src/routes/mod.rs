@@ -1,6 +1,7 @@
 //! The one route table, and the scope checks every incident route shares.
 
 mod alarms;
+mod cameras;
 mod devices;
 mod events;
 mod gb;
@@ -37,6 +38,8 @@ pub(crate) fn table(state: AppState) -> Router {
         .route("/api/v1/events", get(events::stream))
         .route("/api/v1/signals", get(devices::signals))
         .route("/api/v1/devices/health", get(devices::health))
+        .route("/api/v1/cameras", get(cameras::list))
+        .route("/api/v1/cameras/{id}/live", get(cameras::live))
         .route("/api/v1/gb/devices", get(gb::devices))
         .route("/api/v1/gb/devices/{id}/control", post(gb::control))
         .route("/api/v1/gb/channels", get(gb::channels))

@@ -114,12 +114,14 @@ impl DeviceHealth {
     }
 }
 
+/// Has this device gone silent without being marked so yet (it turns to `CommFailure`)?
+pub fn is_newly_silent(d: &DeviceHealth, now: DateTime<Utc>) -> bool {
+    d.state != HealthState::CommFailure && d.is_overdue(now)
+}
+
 /// Devices that have gone silent and are not yet marked so: they turn to `CommFailure`.
 pub fn newly_silent(devices: &[DeviceHealth], now: DateTime<Utc>) -> Vec<&DeviceHealth> {
-    devices
-        .iter()
-        .filter(|d| d.state != HealthState::CommFailure && d.is_overdue(now))
-        .collect()
+    devices.iter().filter(|d| is_newly_silent(d, now)).collect()
 }
 
 #[cfg(test)]

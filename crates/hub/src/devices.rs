@@ -162,11 +162,11 @@ impl Hub {
         let now = self.clock.now();
         let (failed, flush) = {
             let mut map = self.health.lock().await;
-            let all: Vec<DeviceHealth> = map.values().cloned().collect();
             let mut failed = Vec::new();
-            for silent in signal::newly_silent(&all, now) {
-                let key = (silent.source.clone(), silent.device.clone());
-                if let Some(h) = map.get_mut(&key) {
+            // In place: with 100,000 devices a copy of the map each second would cost more than
+            // the check.
+            for h in map.values_mut() {
+                if signal::is_newly_silent(h, now) {
                     h.state = HealthState::CommFailure;
                     let secs = (now - h.last_seen).num_seconds();
                     h.detail = format!("{secs}秒未收到设备信号（通信中断）");

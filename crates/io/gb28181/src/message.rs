@@ -231,6 +231,11 @@ fn channel(device: &str, i: CatalogItem, now: DateTime<Utc>) -> GbChannel {
 /// Asks a newly registered device for its catalog and its device information, and subscribes
 /// to its alarms.
 pub(crate) async fn query_device(p: &Arc<Platform>, device: &str) {
+    // After a power cut thousands of devices register at once: their queries wait their turn so
+    // registrations (and alarms) keep the processor first.
+    let Ok(_turn) = p.queries.acquire().await else {
+        return;
+    };
     let sn = next_sn();
     for body in [
         Body::catalog_query(sn, device),

@@ -60,6 +60,8 @@ pub struct Platform {
     pub(crate) acks: Mutex<HashMap<String, (Peer, Vec<u8>)>>,
     /// Live sessions waiting for a BYE from the device, by Call-ID.
     pub(crate) byes: Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>,
+    /// Devices being asked for their catalog and information at once.
+    pub(crate) queries: tokio::sync::Semaphore,
     /// Device rows, committed in groups.
     pub(crate) writer: crate::devices_writer::DeviceWriter,
 }
@@ -117,6 +119,7 @@ impl Platform {
             passwords,
             catalogs: Mutex::default(),
             acks: Mutex::default(),
+            queries: tokio::sync::Semaphore::new(32),
             byes: Mutex::default(),
             writer: crate::devices_writer::DeviceWriter::start(hub.store().clone()),
             config,

@@ -153,6 +153,45 @@ impl Depacketizer {
     }
 }
 
+/// Keeps a camera's timestamps continuous across sessions (each INVITE starts a stream with its
+/// own clock) and across jumps within one (a device restarting its clock): the first frame of a
+/// session, or one jumping back or more than [`Timeline::MAX_JUMP`] ahead, continues one frame
+/// after the last.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timeline {
+    last: Option<i64>,
+    offset: i64,
+    fresh: bool,
+}
+
+impl Timeline {
+    /// A forward jump larger than this (10 s) is a clock restart.
+    pub const MAX_JUMP: i64 = 10 * 90_000;
+    /// The step assumed between the last frame and a rebased one (one frame at 25 fps).
+    const STEP: i64 = 3_600;
+
+    /// A new session begins: its first frame is rebased.
+    pub fn new_session(&mut self) {
+        self.fresh = true;
+    }
+
+    /// Moves `frame` onto the camera's timeline.
+    pub fn map(&mut self, frame: &mut Frame) {
+        let dts = frame.dts + self.offset;
+        let rebase = match self.last {
+            None => false,
+            Some(last) => self.fresh || dts < last || dts > last + Self::MAX_JUMP,
+        };
+        if rebase && let Some(last) = self.last {
+            self.offset = last + Self::STEP - frame.dts;
+        }
+        self.fresh = false;
+        frame.dts += self.offset;
+        frame.pts += self.offset;
+        self.last = Some(frame.dts);
+    }
+}
+
 /// Unwraps 33-bit PS timestamps into a continuous count.
 #[derive(Debug, Default, Clone, Copy)]
 struct Unwrap33 {
@@ -237,6 +276,40 @@ mod tests {
             }]
         );
         assert_eq!(d.stats().other_ssrc, 1);
+    }
+
+    #[test]
+    fn the_timeline_continues_across_sessions_and_clock_restarts() {
+        let frame = |t: i64| Frame {
+            codec: Codec::H264,
+            pts: t,
+            dts: t,
+            is_keyframe: false,
+            data: Bytes::new(),
+        };
+        let mut tl = Timeline::default();
+        let mut out = Vec::new();
+        tl.new_session();
+        for t in [1_000_000, 1_003_600] {
+            let mut f = frame(t);
+            tl.map(&mut f);
+            out.push(f.dts);
+        }
+        tl.new_session();
+        for t in [5, 3_605, 7_205] {
+            let mut f = frame(t);
+            tl.map(&mut f);
+            out.push(f.dts);
+        }
+        let mut jump = frame(7_205 + 3_600 * 1000);
+        tl.map(&mut jump);
+        out.push(jump.dts);
+        assert_eq!(
+            out,
+            vec![
+                1_000_000, 1_003_600, 1_007_200, 1_010_800, 1_014_400, 1_018_000
+            ]
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! * [`ports`]: the configured media port range and the order ports are tried in (sans-IO).
 //! * [`depacketize`]: RTP packets → reorder (UDP) → PS demuxer → [`xiaoan_media::Frame`]s, with
-//!   the lenient SSRC check and 33-bit timestamp unwrapping (sans-IO).
+//!   the lenient SSRC check, 33-bit timestamp unwrapping, and each camera's [`Timeline`]
+//!   continuing across sessions (sans-IO).
 //! * [`receiver`]: one session's receiving endpoint: a UDP socket, a TCP listener the device
 //!   connects to (passive), or a TCP connection to the device (active), RFC 4571 framing over
 //!   TCP, size limits and the dead-stream timeout.
@@ -15,7 +16,7 @@ pub mod ports;
 pub mod receiver;
 pub mod sessions;
 
-pub use depacketize::Depacketizer;
+pub use depacketize::{Depacketizer, Timeline};
 pub use ports::{PortCursor, PortRange};
 pub use receiver::{End, Limits, MediaEndpoint, MediaError};
 pub use sessions::{MediaSettings, Sessions};

@@ -22,6 +22,7 @@ use xiaoan_core::camera::CameraSource;
 use xiaoan_hub::Hub;
 use xiaoan_hub::cameras::{CameraEntry, Cameras, Link};
 
+use super::depacketize::Timeline;
 use super::ports::{PortCursor, PortRange};
 use super::receiver::{Limits, MediaEndpoint};
 use crate::config::GbConfig;
@@ -149,6 +150,7 @@ impl Sessions {
         let always = entry.camera.always_on();
         let mut viewers = entry.track.watch_viewers();
         let mut backoff = BACKOFF_MIN;
+        let timeline = Arc::new(std::sync::Mutex::new(Timeline::default()));
         tracing::info!(camera = %entry.camera.id, device = %device_id, channel = %channel_id, always_on = always, "gb28181 camera managed");
         loop {
             if !always && !wait_for_viewer(&mut viewers, &shutdown).await {
@@ -164,8 +166,8 @@ impl Sessions {
             let outcome = self
                 .session(
                     &entry,
-                    &device_id,
-                    &channel_id,
+                    (device_id.as_str(), channel_id.as_str()),
+                    &timeline,
                     &mut viewers,
                     always,
                     &shutdown,
@@ -196,8 +198,8 @@ impl Sessions {
     async fn session(
         &self,
         entry: &Arc<CameraEntry>,
-        device_id: &str,
-        channel_id: &str,
+        (device_id, channel_id): (&str, &str),
+        timeline: &Arc<std::sync::Mutex<Timeline>>,
         viewers: &mut watch::Receiver<usize>,
         always: bool,
         shutdown: &CancellationToken,
@@ -243,9 +245,15 @@ impl Sessions {
         let got = Arc::new(AtomicBool::new(false));
         let track = entry.track.clone();
         let label = format!("{}/{channel_id}", entry.camera.id);
+        if let Ok(mut t) = timeline.lock() {
+            t.new_session();
+        }
         let receive = {
-            let (first_frame, got) = (first_frame.clone(), got.clone());
-            endpoint.run(remote, expected, s.limits, &label, move |frame| {
+            let (first_frame, got, timeline) = (first_frame.clone(), got.clone(), timeline.clone());
+            endpoint.run(remote, expected, s.limits, &label, move |mut frame| {
+                if let Ok(mut t) = timeline.lock() {
+                    t.map(&mut frame);
+                }
                 if let Err(e) = track.push(frame) {
                     tracing::debug!(error = %e, "gb28181 frame not taken by the track");
                 } else if !got.swap(true, Ordering::Relaxed) {

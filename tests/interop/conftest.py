@@ -20,12 +20,12 @@ BIN = os.environ.get("XIAOAN_BIN") or str(ROOT / "target" / "debug" / "xiaoan")
 class Xiaoan:
     """A running `xiaoan demo` with its DC-09 and HTTP addresses and logged-in users."""
 
-    def __init__(self, tmp: pathlib.Path):
+    def __init__(self, tmp: pathlib.Path, extra_args=()):
         self.tmp = tmp
         self.log = open(tmp / "xiaoan.log", "wb")
         self.proc = subprocess.Popen(
             [BIN, "demo", "--http", "127.0.0.1:0", "--dc09", "127.0.0.1:0", "--sip", "127.0.0.1:0",
-             "--data-dir", str(tmp / "data")],
+             "--data-dir", str(tmp / "data"), *extra_args],
             stdout=subprocess.PIPE, stderr=self.log, cwd=tmp,
         )
         lines: "queue.Queue[str]" = queue.Queue()

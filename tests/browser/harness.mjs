@@ -13,12 +13,15 @@ export const repo = path.resolve(here, '..', '..');
 export const outDir = path.join(here, 'output');
 export const WAIT = 5000; // every UI wait, in ms
 
-/** Starts the demo server (extra environment in `env`, e.g. shorter timers); resolves to {url, stop()}. */
-export async function startServer(env = {}, { addr = '127.0.0.1:0', dataDir = null } = {}) {
+/**
+ * Starts the demo server (extra environment in `env`, e.g. shorter timers; extra command-line
+ * arguments in `args`, e.g. `['--config', file]`); resolves to {url, stop()}.
+ */
+export async function startServer(env = {}, { addr = '127.0.0.1:0', dataDir = null, args = [] } = {}) {
   const bin = process.env.XIAOAN_BIN || path.join(repo, 'target', 'debug', 'xiaoan');
   const ownDir = !dataDir;
   dataDir = dataDir || mkdtempSync(path.join(tmpdir(), 'xiaoan-browser-'));
-  const child = spawn(bin, ['demo', '--http', addr, '--dc09', '127.0.0.1:0', '--sip', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data')], {
+  const child = spawn(bin, ['demo', '--http', addr, '--dc09', '127.0.0.1:0', '--sip', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
   });

@@ -4,13 +4,15 @@
 // device-signal panel (recent signals by severity, an unread-alert count with a chime instead of
 // the siren, and devices in trouble or out of contact against their school), and the incident card
 // with the kind, the alarm panel's event (DC-09) or the GB/T 28181 device's alarm, the school, coordinates, mini-map, people,
-// timeline and the state's actions.
+// timeline and the state's actions; the cameras linked to the incident's alarm point play live at
+// the top of the card (video.js).
 
 import * as api from '../api.js';
 import * as sound from '../sound.js';
 import { h, svg, fill, ageSecs, clock, stamp, everySecond, queueOrder, amapLink, amapPointLink, safeUrl, num } from '../util.js';
 import { t, dur, errText } from '../i18n.js';
 import { miniMap } from '../map.js';
+import { pointCameras } from '../video.js';
 import {
   badge, peopleList, timeline, telLink, connBanner, IncidentStore, kindChip, eventLabel, sourceLabel,
   DeviceStore, places, signalItem, deviceLine, pad3, isGbDetails, actorName,
@@ -378,9 +380,16 @@ export function mount(root, { me, banners }) {
 
   let parts = null; // the card's persistent containers for the selected incident
 
+  /** Closes the live video of the card being replaced. */
+  function dropCams() {
+    parts?.cams?.destroy();
+    if (parts) parts.cams = null;
+  }
+
   function renderCard() {
     const inc = currentIncident();
     if (!inc) {
+      dropCams();
       parts = null;
       st.actionsKey = '';
       card.dataset.incidentId = '';
@@ -390,6 +399,7 @@ export function mount(root, { me, banners }) {
       return;
     }
     if (!parts || parts.id !== inc.id) {
+      dropCams();
       parts = {
         id: inc.id,
         head: h('header', { class: 'card-head' }),
@@ -400,7 +410,8 @@ export function mount(root, { me, banners }) {
         tl: h('div', { class: 'tl-slot' }),
       };
       st.actionsKey = '';
-      fill(card, parts.head, h('div', { class: 'card-body' }, parts.info, h('div', { class: 'card-side' }, parts.msg, parts.actions, parts.tlTitle, parts.tl)));
+      parts.cams = inc.alarm_point?.id != null ? pointCameras(inc.alarm_point.id) : null;
+      fill(card, parts.head, h('div', { class: 'card-body' }, h('div', { class: 'card-main' }, parts.cams?.el, parts.info), h('div', { class: 'card-side' }, parts.msg, parts.actions, parts.tlTitle, parts.tl)));
       card.scrollTop = 0;
     }
     card.dataset.incidentId = inc.id;
@@ -601,6 +612,7 @@ export function mount(root, { me, banners }) {
     renderSignals();
     for (const el of items.values()) el.remove();
     items.clear();
+    dropCams();
     parts = null;
     renderQueue();
     renderCard();
@@ -612,6 +624,7 @@ export function mount(root, { me, banners }) {
   return {
     relabel,
     destroy() {
+      dropCams();
       live.stop();
       offTick();
       offSound();

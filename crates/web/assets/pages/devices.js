@@ -5,24 +5,19 @@
 // roles arm / disarm / reset alarm devices and channels and move cameras (PTZ while a direction is
 // held, stop on release). Reloaded on GB/T 28181 device news, after a reconnect, every minute and
 // with the refresh button; a failed load keeps the last list and says so. The role's own page
-// (console or bureau) stays mounted underneath and shows the connection banner.
+// (console or bureau) stays mounted underneath and shows the connection banner. Above them, 摄像机:
+// every camera of the user's schools with its link state, opening live (video.js) on request.
 
 import * as api from '../api.js';
 import { h, fill, stamp, ageSecs, everySecond } from '../util.js';
 import { t, dur, errText, getLang } from '../i18n.js';
 import { healthPill, detailText } from './common.js';
+import { ptzControl, gbErr } from '../ptz.js';
+import { cameraList, LiveVideo, linkLabel } from '../video.js';
 
 const CAMERA = [131, 132];
 const ALARM = [117, 134, 135];
 const ALARM_COMMANDS = ['arm', 'disarm', 'reset_alarm'];
-const PTZ = [
-  ['up', { tilt: 1 }, '▲'],
-  ['left', { pan: -1 }, '◀'],
-  ['right', { pan: 1 }, '▶'],
-  ['down', { tilt: -1 }, '▼'],
-  ['in', { zoom: 1 }, '＋'],
-  ['out', { zoom: -1 }, '－'],
-];
 
 /** The type code in a 20-digit GB/T 28181 ID (digits 11–13), or null. */
 export function typeOf(id) {
@@ -69,8 +64,9 @@ export function mount(root, { me }) {
   const errBox = h('div', { class: 'notice notice-err', role: 'alert', 'data-testid': 'devices-error', hidden: true });
   const list = h('div', { class: 'gb-list', 'data-testid': 'gb-devices' });
   const empty = h('p', { class: 'muted gb-empty', 'data-testid': 'devices-empty', hidden: true });
+  const camBox = h('section', { class: 'cam-list-box', 'data-testid': 'camera-list', hidden: true });
   const page = h('div', { class: 'devices-page', 'data-testid': 'devices-page', 'data-loaded': 'false' },
-    head, h('div', { class: 'gb-tools' }, filter), errBox, list, empty);
+    head, camBox, h('div', { class: 'gb-tools' }, filter), errBox, list, empty);
   fill(root, page);
 
   // ---- data -----------------------------------------------------------------------------
@@ -95,6 +91,49 @@ export function mount(root, { me }) {
     st.loading = false;
     page.dataset.loaded = String(st.loaded);
     render();
+  }
+
+  // ---- cameras --------------------------------------------------------------------------
+  const cams = { list: [], players: new Map() }; // players: camera id → LiveVideo
+
+  async function loadCams() {
+    try {
+      cams.list = await cameraList();
+    } catch (e) {
+      console.warn('camera load failed', e);
+    }
+    renderCams();
+  }
+
+  function toggleCam(c) {
+    const p = cams.players.get(c.id);
+    if (p) { p.destroy(); cams.players.delete(c.id); } else cams.players.set(c.id, new LiveVideo(c));
+    renderCams();
+  }
+
+  function renderCams() {
+    camBox.hidden = !cams.list.length;
+    const rows = [...cams.list].sort((a, b) => String(a.school_name || '').localeCompare(String(b.school_name || ''), 'zh-CN') || a.name.localeCompare(b.name, 'zh-CN'));
+    const open = new Set();
+    fill(camBox,
+      h('h2', { class: 'cam-list-title' }, t('cam.list.title'), h('span', { class: 'muted small' }, ` · ${t('cam.list.count', { n: rows.length })}`)),
+      h('div', { class: 'cam-rows' }, rows.map((c) => {
+        const p = cams.players.get(c.id);
+        if (p) open.add(c.id);
+        const res = c.width && c.height ? `${c.width}×${c.height}` : '';
+        const codec = [c.codec ? c.codec.toUpperCase() : '', res].filter(Boolean).join(' · ');
+        return h('div', { class: 'cam-row', 'data-testid': 'camera-row', 'data-camera-id': c.id, 'data-link': c.link || 'idle' },
+          h('div', { class: 'cam-row-main' },
+            h('span', { class: `gb-pill cam-link cam-link-${c.link || 'idle'}`, 'data-testid': 'camera-link' }, linkLabel(c.link)),
+            h('div', { class: 'cam-row-name' },
+              h('strong', null, c.name),
+              h('span', { class: 'muted small' }, [c.school_name, c.alarm_point_name].filter(Boolean).join(' · ') || '—')),
+            h('span', { class: 'cam-row-meta muted small' }, [c.kind === 'gb28181' ? 'GB/T 28181' : 'RTSP', codec, c.viewers ? t('cam.viewers', { n: c.viewers }) : ''].filter(Boolean).join(' · ')),
+            h('button', { type: 'button', class: `btn btn-small${p ? '' : ' btn-primary'}`, 'data-testid': 'camera-open', onclick: () => toggleCam(c) }, p ? t('cam.close') : t('cam.open'))),
+          c.error && c.link === 'down' ? h('div', { class: 'cam-row-err small' }, c.error) : null,
+          p ? p.el : null);
+      })));
+    for (const [id, p] of cams.players) if (!open.has(id)) { p.destroy(); cams.players.delete(id); }
   }
 
   let soonTimer = null;
@@ -298,10 +337,6 @@ export function mount(root, { me }) {
   }
 
   // ---- commands -------------------------------------------------------------------------
-  function gbErr(e) {
-    if (['device_offline', 'device_unreachable', 'platform_off', 'not_found'].includes(e.code)) return t(`gb.err.${e.code}`);
-    return errText(e);
-  }
 
   const msgTimers = new Map();
   function setMsg(key, m) {
@@ -354,57 +389,37 @@ export function mount(root, { me }) {
     }
   }
 
-  // ---- PTZ: move while pressed, stop on release ----------------------------------------
-  let ptzChain = Promise.resolve();
+  // ---- PTZ: move while pressed, stop on release (ptz.js) ---------------------------------
+  const ptzs = new Map(); // 'device/channel' → controller, kept across re-renders
+
+  function ptzFor(d, c) {
+    const k = `${d.id}/${c.id}`;
+    let p = ptzs.get(k);
+    if (!p) {
+      const key = `c:${c.id}`;
+      p = ptzControl({
+        device: d.id,
+        channel: c.id,
+        onMsg: (m) => setMsg(key, m),
+        onMove: (moving) => {
+          if (moving) {
+            st.ptz = { device: d.id };
+            page.dataset.ptz = 'moving';
+          } else {
+            if (st.ptz?.device === d.id) st.ptz = null;
+            page.dataset.ptz = 'stopped';
+            renderList();
+          }
+        },
+      });
+      ptzs.set(k, p);
+    }
+    return p;
+  }
 
   function ptzPad(d, c) {
-    const pad = h('div', { class: 'ptz', role: 'group', 'aria-label': t('gb.ptz.cmd'), 'data-testid': 'gb-ptz' });
-    for (const [dir, vec, glyph] of PTZ) {
-      const b = h('button', { type: 'button', class: `btn ptz-btn ptz-${dir}`, 'data-testid': `ptz-${dir}`, 'aria-label': t(`gb.ptz.${dir}`), title: t(`gb.ptz.${dir}`) },
-        h('span', { class: 'ptz-glyph', 'aria-hidden': 'true' }, glyph), h('span', { class: 'ptz-text' }, t(`gb.ptz.${dir}`)));
-      b.addEventListener('pointerdown', (e) => {
-        if (e.button !== 0) return;
-        e.preventDefault();
-        try { b.setPointerCapture(e.pointerId); } catch { /* not capturable */ }
-        ptzStart(d, c, vec, b);
-      });
-      for (const ev of ['pointerup', 'pointercancel', 'lostpointercapture']) b.addEventListener(ev, ptzStop);
-      b.addEventListener('keydown', (e) => { if ((e.key === ' ' || e.key === 'Enter') && !e.repeat) { e.preventDefault(); ptzStart(d, c, vec, b); } });
-      b.addEventListener('keyup', (e) => { if (e.key === ' ' || e.key === 'Enter') { e.preventDefault(); ptzStop(); } });
-      b.addEventListener('blur', ptzStop);
-      b.addEventListener('contextmenu', (e) => e.preventDefault());
-      pad.appendChild(b);
-    }
-    return h('div', { class: 'gbc-ptz' }, h('span', { class: 'gbc-ptz-label' }, t('gb.ptz')), pad);
+    return h('div', { class: 'gbc-ptz' }, h('span', { class: 'gbc-ptz-label' }, t('gb.ptz')), ptzFor(d, c).pad());
   }
-
-  function ptzStart(d, c, vec, button) {
-    if (st.ptz) return;
-    const key = `c:${c.id}`;
-    const p = { device: d.id, channel: c.id, key, button, failed: false };
-    st.ptz = p;
-    button.classList.add('pressed');
-    page.dataset.ptz = 'moving';
-    setMsg(key, { kind: 'busy', text: t('gb.ptz.moving') });
-    ptzChain = ptzChain.then(() => api.gbControl(d.id, { command: 'ptz', channel_id: c.id, pan: 0, tilt: 0, zoom: 0, ...vec }))
-      .catch((e) => { p.failed = true; setMsg(key, { kind: 'error', text: `${t('gb.ptz.cmd')}${t('colon')}${gbErr(e)}`, title: e.body?.error }); });
-  }
-
-  function ptzStop() {
-    const p = st.ptz;
-    if (!p) return;
-    st.ptz = null;
-    p.button.classList.remove('pressed');
-    ptzChain = ptzChain.then(() => {
-      if (p.failed) return null;
-      return api.gbControl(p.device, { command: 'ptz_stop', channel_id: p.channel })
-        .then(() => setMsg(p.key, { kind: 'ok', text: t('gb.ptz.stopped') }))
-        .catch((e) => setMsg(p.key, { kind: 'error', text: `${t('gb.ptz.cmd')}${t('colon')}${gbErr(e)}`, title: e.body?.error }));
-    }).finally(() => { if (!st.ptz) { page.dataset.ptz = 'stopped'; renderList(); } });
-  }
-  const onBlur = () => ptzStop();
-  window.addEventListener('blur', onBlur);
-  document.addEventListener('visibilitychange', onBlur);
 
   // ---- live -----------------------------------------------------------------------------
   const live = new api.Live({
@@ -412,15 +427,16 @@ export function mount(root, { me }) {
     onDevice: (ev) => {
       const src = ev.signal?.source || ev.health?.source;
       if (src === 'gb28181') soon();
+      if (src === 'camera') loadCams();
     },
-    onOpen: () => load(),
+    onOpen: () => { load(); loadCams(); },
     onState: (s) => {
       st.live = s;
       page.dataset.live = s;
       renderHead();
     },
   });
-  const every = setInterval(() => { if (!st.loading) load(); }, 60_000);
+  const every = setInterval(() => { if (!st.loading) load(); loadCams(); }, 60_000);
   const offTick = everySecond(() => {
     for (const el of list.querySelectorAll('[data-age-of]')) el.textContent = ` · ${t('age', { t: dur(ageSecs(el.dataset.ageOf)) })}`;
   });
@@ -430,17 +446,18 @@ export function mount(root, { me }) {
   return {
     relabel() {
       for (const card of cards.values()) card.sig = '';
+      for (const p of cams.players.values()) p.relabel();
       render();
+      renderCams();
     },
     destroy() {
-      ptzStop();
+      for (const p of ptzs.values()) p.destroy();
+      for (const p of cams.players.values()) p.destroy();
       live.stop();
       offTick();
       clearInterval(every);
       clearTimeout(soonTimer);
       for (const tm of msgTimers.values()) clearTimeout(tm);
-      window.removeEventListener('blur', onBlur);
-      document.removeEventListener('visibilitychange', onBlur);
     },
   };
 }

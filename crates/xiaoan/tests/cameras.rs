@@ -26,16 +26,18 @@ async fn server() -> TestServer {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let mut config = Config::default();
-    config.cameras = vec![Camera {
-        id: CAM.into(),
-        name: "南门测试摄像机".into(),
-        school_id: 1,
-        alarm_point_id: Some(1),
-        source: CameraSource::Rtsp {
-            url: format!("rtsp://admin:s3cret@127.0.0.1:{port}/live"),
-        },
-    }];
+    let config = Config {
+        cameras: vec![Camera {
+            id: CAM.into(),
+            name: "南门测试摄像机".into(),
+            school_id: 1,
+            alarm_point_id: Some(1),
+            source: CameraSource::Rtsp {
+                url: format!("rtsp://admin:s3cret@127.0.0.1:{port}/live"),
+            },
+        }],
+        ..Config::default()
+    };
     TestServer::start_with(config).await
 }
 

@@ -91,16 +91,18 @@ async fn rtsp_camera_goes_live_down_and_back() {
     };
     let rtsp = RtspServer::start(port);
 
-    let mut config = Config::default();
-    config.cameras = vec![Camera {
-        id: CAM.into(),
-        name: "南门RTSP摄像机".into(),
-        school_id: 1,
-        alarm_point_id: Some(1),
-        source: CameraSource::Rtsp {
-            url: format!("rtsp://viewer:pw@127.0.0.1:{port}/test"),
-        },
-    }];
+    let config = Config {
+        cameras: vec![Camera {
+            id: CAM.into(),
+            name: "南门RTSP摄像机".into(),
+            school_id: 1,
+            alarm_point_id: Some(1),
+            source: CameraSource::Rtsp {
+                url: format!("rtsp://viewer:pw@127.0.0.1:{port}/test"),
+            },
+        }],
+        ..Config::default()
+    };
     let s = TestServer::start_with(config).await;
     let entry = s
         .running

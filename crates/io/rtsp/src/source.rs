@@ -54,6 +54,7 @@ pub fn parse(raw: &str) -> Result<RtspSource, RtspError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

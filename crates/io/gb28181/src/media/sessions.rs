@@ -32,10 +32,10 @@ use crate::sdp::{self, MediaTransport, Offer};
 
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
-/// How long the BYE of a shutdown may take.
-const BYE_ON_SHUTDOWN: Duration = Duration::from_secs(2);
+/// How long a shutdown waits for the answer to its BYE (the request itself leaves at once).
+const BYE_ON_SHUTDOWN: Duration = Duration::from_millis(500);
 /// How often a wanted camera's device is checked for registration.
-const REGISTRATION_POLL: Duration = Duration::from_millis(500);
+const REGISTRATION_POLL: Duration = Duration::from_millis(250);
 
 /// The media part of `[gb28181]`, checked.
 #[derive(Debug, Clone)]

@@ -1,10 +1,11 @@
 //! Charset of a body: finding the root element past a (possibly broken) XML declaration,
 //! reading the declared encoding leniently, and decoding to UTF-8 text with encoding_rs.
 //!
-//! The rule (UTF-8 first, then GB18030, as devices in the field require): bytes with non-ASCII
-//! characters that are valid UTF-8 are UTF-8 whatever the declaration says (devices that declare
-//! GB2312 and send UTF-8 exist; real GB2312 Chinese text is practically never valid UTF-8);
-//! other non-ASCII bytes are GB18030 (a superset of GB2312 and GBK). Pure ASCII decodes the same
+//! The rule (UTF-8 first, then GB18030, as devices in the field require): non-ASCII bytes that
+//! are valid UTF-8 are UTF-8 — under a GB2312/GBK/GB18030 declaration only if they read as
+//! Chinese (CJK characters and no 2-byte characters: short GB text can be valid UTF-8 by
+//! chance, and then decodes to Latin/Cyrillic letters) — because devices that declare GB2312
+//! and send UTF-8 exist; other non-ASCII bytes are GB18030 (a superset of GB2312 and GBK). Pure ASCII decodes the same
 //! either way; it is reported as GB18030 when a declaration names GB2312, GBK or GB18030 (so an
 //! answer can mirror it), else as UTF-8. A UTF-8 byte order mark always means UTF-8.
 
@@ -156,11 +157,25 @@ pub fn detect(bytes: &[u8], prolog: &Prolog) -> Charset {
             Charset::Utf8
         };
     }
-    if std::str::from_utf8(bytes).is_ok() {
-        Charset::Utf8
-    } else {
-        Charset::Gb18030
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !declared_gb || looks_like_utf8_chinese(text) => Charset::Utf8,
+        _ => Charset::Gb18030,
     }
+}
+
+/// Valid UTF-8 under a GB declaration: real UTF-8 Chinese is made of 3-byte CJK characters,
+/// while GB2312 bytes that happen to be valid UTF-8 decode to 2-byte characters (U+0080–U+07FF:
+/// Latin, Greek, Cyrillic …), which a Chinese device body never contains.
+fn looks_like_utf8_chinese(text: &str) -> bool {
+    let mut cjk = false;
+    for c in text.chars() {
+        match u32::from(c) {
+            0x80..=0x7FF => return false,
+            0x3000..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF => cjk = true,
+            _ => {}
+        }
+    }
+    cjk
 }
 
 /// The charset this crate would use for `bytes` (see the module rule).

@@ -30,6 +30,13 @@ fn charset_rule() {
         assert_eq!(detect_charset(&bytes), Charset::Gb18030, "{label}");
         assert_eq!(fault(&bytes), "中文");
     }
+    // Short GB text can be valid UTF-8 by chance ("硬" is D3 B2, UTF-8 for "Ӳ"): still GB18030.
+    let (hard, _, _) = gb.encode("硬");
+    assert!(std::str::from_utf8(&hard).is_ok());
+    let mut body = b"<?xml version=\"1.0\" encoding=\"GB2312\"?><Response><CmdType>DeviceInfo</CmdType><SN>1</SN><DeviceID>1</DeviceID><Model>".to_vec();
+    body.extend_from_slice(&hard);
+    body.extend_from_slice(b"</Model></Response>");
+    assert_eq!(detect_charset(&body), Charset::Gb18030);
     // … but a device that declares GB2312 and sends UTF-8 is read as UTF-8 (UTF-8 first).
     let bytes = with_decl("<?xml version=\"1.0\" encoding=\"GB2312\"?>", utf8);
     assert_eq!(detect_charset(&bytes), Charset::Utf8);

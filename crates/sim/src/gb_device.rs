@@ -35,7 +35,7 @@ pub use xiaoan_manscdp::Charset;
 
 pub use demux::Demux;
 pub use device::{Device, MediaCmd};
-pub use fleet::{FleetHandle, StopMode, start};
+pub use fleet::{FleetHandle, StopMode, start, start_with_clip};
 pub use report::{AlarmReport, DeviceReport, Event, EventKind, FleetReport};
 
 /// The largest UDP MESSAGE request (RFC 3428 as applied by GB/T 28181: the whole request).

@@ -17,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use xiaoan_media::Frame;
 use xiaoan_sip::{DEFAULT_MAX_MESSAGE_LEN, Message, StreamReader, is_keepalive, parse_datagram};
 
 use super::demux::Demux;
@@ -145,6 +146,16 @@ pub async fn start(
     cfg: FleetConfig,
     events: Option<mpsc::UnboundedSender<Event>>,
 ) -> Result<FleetHandle, SimError> {
+    start_with_clip(cfg, events, None).await
+}
+
+/// [`start`], the cameras sending `clip` (e.g. [`super::media::padded_clip`]) instead of the
+/// shipped clip when given.
+pub async fn start_with_clip(
+    cfg: FleetConfig,
+    events: Option<mpsc::UnboundedSender<Event>>,
+    clip: Option<Arc<[Frame]>>,
+) -> Result<FleetHandle, SimError> {
     let profile = Arc::new(cfg.profile.clone());
     let mut rng = StdRng::from_os_rng();
     let (in_tx, in_rx) = mpsc::channel::<(usize, Message)>(8192);
@@ -197,6 +208,7 @@ pub async fn start(
         locals,
         prepared: HashMap::new(),
         streams: HashMap::new(),
+        clip,
         scheduled: vec![None; n],
         initial: vec![false; n],
         waiting: (0..n).collect(),
@@ -294,6 +306,8 @@ struct Driver {
     prepared: HashMap<String, Prepared>,
     /// Running streams, by Call-ID.
     streams: HashMap<String, JoinHandle<()>>,
+    /// What the cameras send instead of the shipped clip.
+    clip: Option<Arc<[Frame]>>,
     links: Vec<Link>,
     to: SocketAddr,
     demux: Demux,
@@ -395,8 +409,9 @@ impl Driver {
                 let Some(p) = self.prepared.remove(&call_id) else {
                     return;
                 };
+                let clip = self.clip.clone();
                 let task = tokio::spawn(async move {
-                    if let Err(e) = super::media::stream(p, dest, ssrc).await {
+                    if let Err(e) = super::media::stream(p, dest, ssrc, clip).await {
                         tracing_note(&e);
                     }
                 });

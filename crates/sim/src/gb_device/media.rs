@@ -2,10 +2,11 @@
 //! goes into the answer), and the sender started by the ACK: the shipped 640×360 H.264 clip
 //! looped at real-time pace with continuous timestamps, muxed to PS (system header and PSM
 //! before every keyframe, as cameras do), packetized to RTP (payload type 96, ≤ 1400-byte
-//! payloads, marker on a frame's last packet) and sent over UDP or RFC 4571 TCP.
+//! payloads, marker on a frame's last packet) and sent over UDP or RFC 4571 TCP. Benchmarks
+//! may send the clip padded to a bit rate instead ([`padded_clip`]).
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -28,6 +29,12 @@ fn clip() -> &'static [Frame] {
     CLIP.get_or_init(|| {
         xiaoan_media::clip::frames(xiaoan_media::clip::TESTSRC_H264, FPS).unwrap_or_default()
     })
+}
+
+/// The clip padded with filler NAL units to about `bits_per_second` (frames already larger
+/// keep their size), for fleets that should load the platform like real cameras.
+pub fn padded_clip(bits_per_second: u64) -> Arc<[Frame]> {
+    xiaoan_media::clip::pad_to_bitrate(clip(), bits_per_second, FPS).into()
 }
 
 /// A socket opened for one session before answering.
@@ -68,14 +75,18 @@ impl Prepared {
     }
 }
 
-/// Sends the looped clip until the task is aborted or the connection fails. `dest` is the
-/// offer's address (unused when listening).
+/// Sends the looped clip (or `frames` instead) until the task is aborted or the connection
+/// fails. `dest` is the offer's address (unused when listening).
 pub async fn stream(
     prepared: Prepared,
     dest: Option<SocketAddr>,
     ssrc: u32,
+    frames: Option<Arc<[Frame]>>,
 ) -> std::io::Result<()> {
-    let frames = clip();
+    let frames: &[Frame] = match &frames {
+        Some(f) => f,
+        None => clip(),
+    };
     if frames.is_empty() {
         return Err(std::io::Error::other("no clip"));
     }

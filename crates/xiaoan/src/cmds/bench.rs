@@ -11,6 +11,9 @@
 //! platform on (or uses `--to`), registers N simulated devices from a few UDP sockets, reports
 //! the time to register them all, then keeps them alive for a while and reports the server's
 //! CPU, RSS and the keepalives handled per second. A measurement, not a test: nothing is asserted.
+//!
+//! `xiaoan bench live` ([`live`]): simulated GB/T 28181 cameras into a `xiaoan serve` child, then
+//! live views over WebSockets: time to first frame, CPU per stream and per viewer, RSS.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -26,6 +29,9 @@ use xiaoan_store::Store;
 
 use crate::config::Config;
 use crate::server;
+
+#[path = "bench_live.rs"]
+mod live;
 
 /// Flags of `bench`.
 #[derive(Debug, Args)]
@@ -43,6 +49,8 @@ pub enum Which {
     Dc09(Dc09Args),
     /// GB/T 28181 devices registering from a few sockets, then keepalives.
     Gb28181(GbArgs),
+    /// Simulated GB/T 28181 cameras → live video on operators' WebSockets.
+    Live(live::LiveArgs),
 }
 
 /// Flags of `bench gb28181`.
@@ -127,6 +135,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         Which::Press(p) => press(p).await,
         Which::Dc09(d) => dc09(d).await,
         Which::Gb28181(g) => gb28181(g).await,
+        Which::Live(l) => live::run(l).await,
     }
 }
 

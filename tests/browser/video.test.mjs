@@ -2,7 +2,9 @@
 // server, tests/peers/rtsp_server.py) is linked to 南门门卫室 (alarm point 1) through an extra
 // config; guard1 presses the one-key button and the operator's incident card plays the camera
 // live through MSE (time advances, 640×360); the devices page lists it and opens it live; the
-// card stays within the screen at 1366×768 and on a phone. Skipped when GStreamer is missing.
+// card stays within the screen at 1366×768 and on a phone; the demo's simulated GB/T 28181 gate
+// camera and an independent one (GStreamer mpegpsmux PS over RTP, signalled by
+// tests/peers/gb_camera.py) play on the same card. Skipped when GStreamer is missing.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,12 +18,16 @@ import { startServer, launch, loginAs, holdButton, outDir, repo, DESKTOP, PHONE,
 const PYTHON = '/usr/bin/python3';
 const RTSP_CAM = 'gate-rtsp';
 const GB_CAM = '42280100001320000001';
+// An independent GB/T 28181 camera: SIP from tests/peers/gb_camera.py, PS over RTP from
+// GStreamer's mpegpsmux (tests/peers/gb_ps_sender.py).
+const GST_CAM = '42280100001320000009';
 const haveGst = spawnSync(PYTHON, ['-c', "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"]).status === 0;
 const skip = haveGst ? false : 'GStreamer RTSP server not installed (python3-gi, gir1.2-gst-rtsp-server-1.0)';
 
 let server;
 let browser;
 let rtsp;
+let gstCam;
 let tmp;
 const errors = [];
 
@@ -66,8 +72,17 @@ name = "南门摄像机"
 school_id = 1
 alarm_point_id = 1
 source = { kind = "gb28181", device_id = "${GB_CAM}", channel_id = "${GB_CAM}" }
+
+[[cameras]]
+id = "${GST_CAM}"
+name = "南门外摄像机"
+school_id = 1
+alarm_point_id = 1
+source = { kind = "gb28181", device_id = "${GST_CAM}", channel_id = "${GST_CAM}" }
 `);
   server = await startServer({}, { args: ['--config', config] });
+  gstCam = spawn(PYTHON, [path.join(repo, 'tests', 'peers', 'gb_camera.py'), '--server', server.sip,
+    '--device-id', GST_CAM, '--password', '12345678', '--seconds', '600'], { stdio: 'ignore' });
   browser = await launch();
 });
 
@@ -75,6 +90,7 @@ after(async () => {
   await browser?.close();
   await server?.stop();
   if (rtsp && rtsp.exitCode === null) rtsp.kill('SIGTERM');
+  if (gstCam && gstCam.exitCode === null) gstCam.kill('SIGTERM');
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -107,7 +123,7 @@ test('the operator\'s incident card plays the RTSP camera of the alarm point liv
   await item.waitFor({ timeout: WAIT });
   await item.click();
   await opPage.waitForSelector('[data-testid="card-cameras"]:not([hidden])', { timeout: WAIT });
-  assert.equal(await opPage.locator('[data-testid="card-cameras"]').getAttribute('data-count'), '2');
+  assert.equal(await opPage.locator('[data-testid="card-cameras"]').getAttribute('data-count'), '3');
 
   const info = await playing(opPage, RTSP_CAM);
   assert.equal(`${info.w}×${info.h}`, '640×360');
@@ -176,6 +192,18 @@ test('the GB/T 28181 gate camera (南门摄像机) plays on the card, with its P
   assert.equal(await cam.locator('[data-testid="ptz-left"]').count(), 1);
   await cam.scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(outDir, 'video-gb28181.png') });
+  await op.context.close();
+  assert.deepEqual(errors, []);
+});
+
+test('an independent GB/T 28181 camera (GStreamer mpegpsmux over RTP) plays on the card', { skip }, async () => {
+  const op = await loginAs(browser, server.url, 'operator', DESKTOP, errors);
+  const page = op.page;
+  await page.locator('[data-testid="queue-item"]', { hasText: '恩施市实验小学' }).first().click();
+  const info = await playing(page, GST_CAM);
+  assert.equal(`${info.w}×${info.h}`, '640×360');
+  await page.locator(`[data-testid="card"] [data-testid="camera-live"][data-camera-id="${GST_CAM}"]`).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(outDir, 'video-gb28181-gstreamer.png') });
   await op.context.close();
   assert.deepEqual(errors, []);
 });

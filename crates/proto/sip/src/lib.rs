@@ -31,6 +31,8 @@ pub mod auth;
 pub mod encode;
 pub mod error;
 pub mod framing;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headers;
 pub mod message;
 pub mod method;

@@ -3,10 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use std::time::Instant;
+use xiaoan_sip::fuzzing::exercise;
 use xiaoan_sip::{
-    Challenge, Credentials, Headers, Message, Method, Request, Response, ServerTransactions,
-    StreamReader, Timers, Transport, canonical_name, parse_datagram,
+    Headers, Message, Method, Request, Response, StreamReader, canonical_name, parse_datagram,
 };
 
 fn method() -> impl Strategy<Value = Method> {
@@ -146,66 +145,5 @@ proptest! {
             data[at] = b;
         }
         exercise(&data);
-    }
-}
-
-fn exercise(data: &[u8]) {
-    if let Ok(m) = parse_datagram(data) {
-        touch(&m);
-        let _ = Message::parse(&m.encode());
-    }
-    if let Ok((m, _)) = Message::parse_prefix(data) {
-        touch(&m);
-    }
-    let mut r = StreamReader::new(256);
-    for c in data.chunks(5) {
-        r.feed(c);
-        while r.next_message().is_some() {}
-    }
-    let text = String::from_utf8_lossy(data);
-    let _ = Challenge::parse(&text);
-    let _ = Credentials::parse(&text);
-}
-
-fn touch(m: &Message) {
-    let h = m.headers();
-    let _ = (
-        h.vias(),
-        h.top_via(),
-        h.from(),
-        h.to(),
-        h.call_id(),
-        h.cseq(),
-    );
-    let _ = (
-        h.contacts(),
-        h.expires(),
-        h.content_type(),
-        h.content_length(),
-    );
-    let _ = (
-        h.max_forwards(),
-        h.www_authenticate(),
-        h.subject(),
-        h.date(),
-        h.event(),
-    );
-    let _ = (
-        h.subscription_state(),
-        h.user_agent(),
-        h.contact_is_wildcard(),
-    );
-    if let Some(c) = h.authorization() {
-        let _ = c.check_password("REGISTER", "123456");
-    }
-    if let Message::Request(r) = m {
-        let _ = r.parsed_uri();
-        let now = Instant::now();
-        let mut st = ServerTransactions::new(Timers::default());
-        let _ = st.on_request(now, r, Transport::Udp);
-        let resp = r.response(200, "t");
-        let _ = st.record_response(now, &resp);
-        let _ = st.on_request(now, r, Transport::Udp);
-        let _ = st.poll(now);
     }
 }

@@ -38,6 +38,22 @@ pub struct Identity {
     pub port: u16,
 }
 
+impl Identity {
+    /// A `Via` for a new request to `peer` (fresh branch; `rport` asked for NAT).
+    pub fn via(&self, peer: &Peer, rng: &mut impl rand::RngCore) -> String {
+        let transport = match peer.transport {
+            xiaoan_sip::Transport::Udp => "UDP",
+            xiaoan_sip::Transport::Tcp => "TCP",
+        };
+        format!(
+            "SIP/2.0/{transport} {}:{};rport;branch={}",
+            self.advertise,
+            self.port,
+            new_branch(rng)
+        )
+    }
+}
+
 /// Pending client transactions, by key.
 #[derive(Debug, Default)]
 pub struct Pending {
@@ -70,21 +86,9 @@ pub fn build(
     body: Option<(&str, Vec<u8>)>,
 ) -> Request {
     let mut rng = rand::rng();
-    let transport = match peer.transport {
-        xiaoan_sip::Transport::Udp => "UDP",
-        xiaoan_sip::Transport::Tcp => "TCP",
-    };
     let mut req = Request::new(method.clone(), format!("sip:{device_id}@{}", peer.addr));
     let h = &mut req.headers;
-    h.push(
-        "Via",
-        format!(
-            "SIP/2.0/{transport} {}:{};rport;branch={}",
-            id.advertise,
-            id.port,
-            new_branch(&mut rng)
-        ),
-    );
+    h.push("Via", id.via(peer, &mut rng));
     h.push(
         "From",
         format!(

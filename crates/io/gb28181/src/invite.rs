@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use xiaoan_sip::{Method, Request, Response, new_branch};
+use xiaoan_sip::{Method, Request, Response};
 
 use crate::client;
 use crate::peer::Peer;
@@ -124,21 +124,9 @@ impl Platform {
 
 /// A request inside the dialog (ACK for the 2xx, BYE).
 fn in_dialog(id: &client::Identity, d: &Dialog, method: Method, cseq: u32) -> Request {
-    let transport = match d.peer.transport {
-        xiaoan_sip::Transport::Udp => "UDP",
-        xiaoan_sip::Transport::Tcp => "TCP",
-    };
     let mut req = Request::new(method.clone(), d.target.clone());
     let h = &mut req.headers;
-    h.push(
-        "Via",
-        format!(
-            "SIP/2.0/{transport} {}:{};rport;branch={}",
-            id.advertise,
-            id.port,
-            new_branch(&mut rand::rng())
-        ),
-    );
+    h.push("Via", id.via(&d.peer, &mut rand::rng()));
     h.push("From", d.from.clone());
     h.push("To", d.to.clone());
     h.push("Call-ID", d.call_id.clone());

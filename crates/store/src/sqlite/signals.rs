@@ -309,27 +309,7 @@ pub(super) async fn list(store: &SqliteStore, filter: &SignalFilter) -> Result<V
 }
 
 pub(super) async fn upsert_health(store: &SqliteStore, h: &DeviceHealth) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO device_health (source, device, school_id, alarm_point_id, state, detail, \
-         last_seen, supervision_secs, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (source, device) DO UPDATE SET school_id = excluded.school_id, \
-         alarm_point_id = excluded.alarm_point_id, state = excluded.state, \
-         detail = excluded.detail, last_seen = excluded.last_seen, \
-         supervision_secs = excluded.supervision_secs, updated_at = excluded.updated_at",
-    )
-    .bind(&h.source)
-    .bind(&h.device)
-    .bind(h.school_id)
-    .bind(h.alarm_point_id)
-    .bind(h.state.as_str())
-    .bind(&h.detail)
-    .bind(ts(h.last_seen))
-    .bind(h.supervision_secs)
-    .bind(ts(h.updated_at))
-    .execute(&store.writer)
-    .await
-    .map_err(map_err)?;
-    Ok(())
+    upsert_health_many(store, std::slice::from_ref(h)).await
 }
 
 /// Many devices' health in one transaction (the periodic flush of `last_seen`).

@@ -272,9 +272,25 @@ async fn start_child(schools: usize) -> anyhow::Result<Child> {
             ..Default::default()
         })
         .collect();
-    let config_path = temp.path().join("bench.toml");
-    std::fs::write(&config_path, toml::to_string(&config)?)?;
-    let log = std::fs::File::create(temp.path().join("server.log"))?;
+    let process = spawn_serve(temp.path(), &config, &[dc09.to_string()]).await?;
+    Ok(Child {
+        process,
+        dc09,
+        _temp: temp,
+    })
+}
+
+/// Starts `xiaoan serve` with `config` (written into `dir`, the log beside it) and waits until
+/// every address in `ready` accepts TCP connections.
+pub(crate) async fn spawn_serve(
+    dir: &std::path::Path,
+    config: &crate::config::Config,
+    ready: &[String],
+) -> anyhow::Result<tokio::process::Child> {
+    let config_path = dir.join("bench.toml");
+    std::fs::write(&config_path, toml::to_string(config)?)?;
+    let log_path = dir.join("server.log");
+    let log = std::fs::File::create(&log_path)?;
     let process = tokio::process::Command::new(std::env::current_exe()?)
         .arg("serve")
         .arg("--config")
@@ -286,19 +302,17 @@ async fn start_child(schools: usize) -> anyhow::Result<Child> {
         .spawn()
         .context("starting xiaoan serve")?;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(dc09).await.is_err() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the benchmark server did not start; see {}",
-            temp.path().join("server.log").display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    for addr in ready {
+        while tokio::net::TcpStream::connect(addr.as_str()).await.is_err() {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the benchmark server did not start; see {}",
+                log_path.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
-    Ok(Child {
-        process,
-        dc09,
-        _temp: temp,
-    })
+    Ok(process)
 }
 
 async fn dc09(args: Dc09Args) -> anyhow::Result<()> {
@@ -418,28 +432,7 @@ async fn start_gb_child(args: &GbArgs) -> anyhow::Result<GbChild> {
     config.gb28181.addr = sip.to_string();
     config.gb28181.password = args.password.clone();
     config.gb28181.keepalive_secs = u32::try_from(args.keepalive.max(1)).unwrap_or(u32::MAX);
-    let config_path = temp.path().join("bench.toml");
-    std::fs::write(&config_path, toml::to_string(&config)?)?;
-    let log = std::fs::File::create(temp.path().join("server.log"))?;
-    let process = tokio::process::Command::new(std::env::current_exe()?)
-        .arg("serve")
-        .arg("--config")
-        .arg(&config_path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting xiaoan serve")?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(sip).await.is_err() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the benchmark server did not start; see {}",
-            temp.path().join("server.log").display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let process = spawn_serve(temp.path(), &config, &[sip.to_string()]).await?;
     Ok(GbChild {
         process,
         sip,

@@ -8,7 +8,6 @@
 //! delivered and the frames viewers missed. A measurement, not a test: nothing is asserted.
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -118,30 +117,9 @@ async fn start_child(args: &LiveArgs, device_ids: &[String]) -> anyhow::Result<L
             },
         })
         .collect();
-    let config_path = temp.path().join("bench.toml");
-    std::fs::write(&config_path, toml::to_string(&config)?)?;
-    let log = std::fs::File::create(temp.path().join("server.log"))?;
-    let process = tokio::process::Command::new(std::env::current_exe()?)
-        .arg("serve")
-        .arg("--config")
-        .arg(&config_path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting xiaoan serve")?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(&http).await.is_err()
-        || tokio::net::TcpStream::connect(sip).await.is_err()
-    {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the benchmark server did not start; see {}",
-            temp.path().join("server.log").display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let process =
+        crate::cmds::bench::spawn_serve(temp.path(), &config, &[http.to_string(), sip.to_string()])
+            .await?;
     Ok(LiveChild {
         process,
         http: format!("http://{http}"),

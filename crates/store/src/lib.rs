@@ -262,4 +262,118 @@ pub trait Store: Send + Sync + 'static {
         alarm_point_id: Option<Id>,
         now: DateTime<Utc>,
     ) -> Result<GbChannel>;
+
+    /// Records a segment that just opened (state `open`); returns its id.
+    async fn insert_recording(&self, rec: &NewRecording) -> Result<i64>;
+    /// Closes a segment: its real end, frame and byte counts (state `closed`).
+    async fn close_recording(&self, id: i64, end: &RecordingEnd) -> Result<()>;
+    /// One segment.
+    async fn recording(&self, id: i64) -> Result<Option<Recording>>;
+    /// Segments, oldest first.
+    async fn list_recordings(&self, filter: &RecordingFilter) -> Result<Vec<Recording>>;
+    /// Forgets a segment (its file is the caller's).
+    async fn delete_recording(&self, id: i64) -> Result<()>;
+    /// Footage retention must consider keeping: every row of `protected_spans`, released or
+    /// not; empty while that table does not exist.
+    async fn retention_holds(&self) -> Result<Vec<RetentionHold>>;
+    /// Per camera: segments, bytes, days recorded, oldest and newest footage.
+    async fn recording_storage(&self) -> Result<Vec<CameraStorage>>;
+    /// Publishes the recorder's settings and the last retention warning.
+    async fn save_recording_settings(&self, settings: &RecordingSettings) -> Result<()>;
+    /// The recorder's settings, if it ever ran.
+    async fn recording_settings(&self) -> Result<Option<RecordingSettings>>;
+}
+
+/// A segment file that just opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecording {
+    pub camera_id: String,
+    /// Relative to the data directory, `/`-separated.
+    pub path: String,
+    /// Wall clock of the first frame, UTC ms.
+    pub start_ms: i64,
+    /// Its pts, 90 kHz.
+    pub start_pts: i64,
+    /// RFC 6381 codec string.
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// How a segment ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordingEnd {
+    pub end_ms: i64,
+    pub end_pts: i64,
+    pub frames: i64,
+    pub bytes: i64,
+}
+
+/// One recorded segment as indexed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    pub id: i64,
+    pub camera_id: String,
+    pub path: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub start_pts: i64,
+    pub end_pts: i64,
+    pub frames: i64,
+    pub bytes: i64,
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    /// Still being written (or left open by a crash until the start-up check).
+    pub open: bool,
+}
+
+/// Which segments to list.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingFilter {
+    /// Only this camera's.
+    pub camera_id: Option<String>,
+    /// Only segments ending after this (UTC ms).
+    pub from_ms: Option<i64>,
+    /// Only segments starting before this (UTC ms).
+    pub to_ms: Option<i64>,
+    /// Oldest first, at most this many (None: all).
+    pub limit: Option<u32>,
+}
+
+/// A span of one camera's footage an incident protects from deletion, as retention reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionHold {
+    pub camera_id: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub incident_id: Option<i64>,
+    /// When it was released (UTC ms), if it was.
+    pub released_ms: Option<i64>,
+}
+
+/// One camera's recorded footage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CameraStorage {
+    pub camera_id: String,
+    pub segments: i64,
+    pub bytes: i64,
+    /// Distinct UTC days with footage.
+    pub days: i64,
+    pub oldest_ms: Option<i64>,
+    pub newest_ms: Option<i64>,
+}
+
+/// What the recorder runs with, for the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordingSettings {
+    /// Absolute data directory the segment paths are relative to.
+    pub data_dir: String,
+    pub retention_days: u32,
+    /// 0: no quota.
+    pub quota_bytes: u64,
+    pub min_free_bytes: u64,
+    /// Set by a retention pass that had to delete footage younger than `retention_days`.
+    pub warning: Option<String>,
+    pub updated_ms: i64,
 }

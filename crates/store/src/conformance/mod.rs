@@ -17,6 +17,7 @@ mod fixture;
 mod gb;
 mod raising;
 mod reads;
+mod recordings;
 mod signals;
 
 use std::fmt::Display;
@@ -27,6 +28,7 @@ pub use fixture::*;
 pub use gb::*;
 pub use raising::*;
 pub use reads::*;
+pub use recordings::*;
 pub use signals::*;
 
 /// Generates one `#[tokio::test]` per conformance check. `$fresh` is an async fn returning
@@ -57,6 +59,7 @@ macro_rules! conformance_tests {
             many_signals_in_one_batch,
             signals_and_health,
             gb_devices_catalogs_and_bindings,
+            recordings_index,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {

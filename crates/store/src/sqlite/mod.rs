@@ -20,6 +20,7 @@ mod directory;
 mod gb;
 mod incidents;
 mod multirow;
+mod recordings;
 mod rows;
 mod sessions;
 mod signals;
@@ -40,6 +41,10 @@ use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{Directory, Id, User};
 use xiaoan_core::signal::{DeviceHealth, Signal};
 
+use crate::{
+    CameraStorage, NewRecording, Recording, RecordingEnd, RecordingFilter, RecordingSettings,
+    RetentionHold,
+};
 use crate::{
     DirectorySeed, GbChannelFilter, IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome,
     RaiseRequest, Result, Session, SignalFilter, Store, StoreError, UserRecord,
@@ -360,6 +365,42 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<GbChannel> {
         gb::bind_channel(self, channel_id, device_id, school_id, alarm_point_id, now).await
+    }
+
+    async fn insert_recording(&self, rec: &NewRecording) -> Result<i64> {
+        recordings::insert(self, rec).await
+    }
+
+    async fn close_recording(&self, id: i64, end: &RecordingEnd) -> Result<()> {
+        recordings::close(self, id, end).await
+    }
+
+    async fn recording(&self, id: i64) -> Result<Option<Recording>> {
+        recordings::get(self, id).await
+    }
+
+    async fn list_recordings(&self, filter: &RecordingFilter) -> Result<Vec<Recording>> {
+        recordings::list(self, filter).await
+    }
+
+    async fn delete_recording(&self, id: i64) -> Result<()> {
+        recordings::delete(self, id).await
+    }
+
+    async fn retention_holds(&self) -> Result<Vec<RetentionHold>> {
+        recordings::retention_holds(self).await
+    }
+
+    async fn recording_storage(&self) -> Result<Vec<CameraStorage>> {
+        recordings::storage(self).await
+    }
+
+    async fn save_recording_settings(&self, settings: &RecordingSettings) -> Result<()> {
+        recordings::save_settings(self, settings).await
+    }
+
+    async fn recording_settings(&self) -> Result<Option<RecordingSettings>> {
+        recordings::settings(self).await
     }
 }
 

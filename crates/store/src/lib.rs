@@ -263,6 +263,31 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<GbChannel>;
 
+    /// Stores a clip and, in the same commit, the protected span of its window.
+    async fn insert_clip(&self, clip: &NewClip, now: DateTime<Utc>) -> Result<Clip>;
+    /// Sets a clip's state, reason and bytes written.
+    async fn update_clip(
+        &self,
+        id: Id,
+        state: ClipState,
+        reason: Option<&str>,
+        bytes: i64,
+    ) -> Result<()>;
+    /// One clip.
+    async fn clip(&self, id: Id) -> Result<Option<Clip>>;
+    /// Clips matching the filter, oldest first.
+    async fn list_clips(&self, filter: &ClipFilter) -> Result<Vec<Clip>>;
+    /// Releases the protected span of a clip, recording who and when; `Conflict` when it is
+    /// already released.
+    async fn release_clip(
+        &self,
+        clip_id: Id,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ClipProtection>;
+    /// Rows of `protected_spans` (released ones too), of one camera or all, by start.
+    async fn clip_protections(&self, camera_id: Option<&str>) -> Result<Vec<ClipProtection>>;
+
     /// Records a segment that just opened (state `open`); returns its id.
     async fn insert_recording(&self, rec: &NewRecording) -> Result<i64>;
     /// Closes a segment: its real end, frame and byte counts (state `closed`).
@@ -282,6 +307,95 @@ pub trait Store: Send + Sync + 'static {
     async fn save_recording_settings(&self, settings: &RecordingSettings) -> Result<()>;
     /// The recorder's settings, if it ever ran.
     async fn recording_settings(&self) -> Result<Option<RecordingSettings>>;
+}
+
+/// Where an incident clip stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClipState {
+    /// The part written so far plays; more is being appended.
+    Recording,
+    /// The whole window is written.
+    Complete,
+    /// The camera had no video; `reason` says why.
+    Unavailable,
+}
+
+impl ClipState {
+    /// The stored text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recording => "recording",
+            Self::Complete => "complete",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    /// Parses the stored text form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Recording, Self::Complete, Self::Unavailable]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+/// A clip to store. Times are Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClip {
+    pub incident_id: Id,
+    pub camera_id: String,
+    /// The file, as written.
+    pub path: String,
+    pub press_at_ms: i64,
+    /// Start of the window (press − before).
+    pub start_ms: i64,
+    /// End of the window (press + after).
+    pub end_ms: i64,
+    pub state: ClipState,
+    pub reason: Option<String>,
+}
+
+/// A stored clip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clip {
+    pub id: Id,
+    pub incident_id: Id,
+    pub camera_id: String,
+    pub path: String,
+    pub press_at_ms: i64,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub state: ClipState,
+    pub reason: Option<String>,
+    /// Bytes written so far.
+    pub bytes: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which clips to list.
+#[derive(Debug, Clone, Default)]
+pub struct ClipFilter {
+    /// Only clips of these incidents (None: all).
+    pub incident_ids: Option<Vec<Id>>,
+    /// Only clips in this state.
+    pub state: Option<ClipState>,
+}
+
+/// A row of `protected_spans`: footage of one camera that retention must keep (while
+/// unreleased, and for a grace period after release). Times are Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClipProtection {
+    pub id: Id,
+    pub camera_id: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub incident_id: Id,
+    /// The clip it protects, if any.
+    pub clip_id: Option<Id>,
+    pub created_at: DateTime<Utc>,
+    pub released_at: Option<DateTime<Utc>>,
+    /// Who released it (user name and id).
+    pub released_by: Option<String>,
 }
 
 /// A segment file that just opened.

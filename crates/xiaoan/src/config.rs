@@ -39,6 +39,10 @@ pub struct VideoConfig {
     /// Seconds of video each camera keeps in memory (from a keyframe) for the clip before a
     /// press.
     pub preroll_secs: u32,
+    /// Seconds before the press in each incident clip (at most what the pre-roll keeps).
+    pub clip_before_secs: u32,
+    /// Seconds after the press in each incident clip.
+    pub clip_after_secs: u32,
 }
 
 impl Default for VideoConfig {
@@ -46,6 +50,8 @@ impl Default for VideoConfig {
         Self {
             loss_after_secs: 5,
             preroll_secs: 30,
+            clip_before_secs: 30,
+            clip_after_secs: 30,
         }
     }
 }

@@ -122,6 +122,16 @@ pub async fn start(
         hub.clone(),
         shutdown.clone(),
     )));
+    tasks.push(tokio::spawn(xiaoan_clips::run(
+        hub.clone(),
+        cameras.clone(),
+        xiaoan_clips::ClipSettings {
+            data_dir: data_dir.clone(),
+            before: std::time::Duration::from_secs(u64::from(config.video.clip_before_secs)),
+            after: std::time::Duration::from_secs(u64::from(config.video.clip_after_secs)),
+        },
+        shutdown.clone(),
+    )));
     let mut state = AppState::new(hub.clone(), web, shutdown.clone()).with_cameras(cameras.clone());
     if let Some((_, platform)) = &gb {
         state = state.with_devices(Arc::new(GbPort(platform.clone())));
@@ -182,7 +192,11 @@ async fn cameras(config: &Config, hub: &Hub) -> anyhow::Result<xiaoan_hub::camer
     }
     let track = xiaoan_media::TrackConfig {
         preroll: Some(std::time::Duration::from_secs(u64::from(
-            config.video.preroll_secs.max(1),
+            config
+                .video
+                .preroll_secs
+                .max(config.video.clip_before_secs)
+                .max(1),
         ))),
         ..xiaoan_media::TrackConfig::default()
     };

@@ -11,6 +11,7 @@
 //! other backends can reuse them). Times are whole milliseconds so every backend can store them
 //! exactly.
 
+mod clips;
 mod commands;
 mod directory;
 mod fixture;
@@ -22,6 +23,7 @@ mod signals;
 
 use std::fmt::Display;
 
+pub use clips::*;
 pub use commands::*;
 pub use directory::*;
 pub use fixture::*;
@@ -59,6 +61,7 @@ macro_rules! conformance_tests {
             many_signals_in_one_batch,
             signals_and_health,
             gb_devices_catalogs_and_bindings,
+            clips_and_protected_spans,
             recordings_index,
         );
     };

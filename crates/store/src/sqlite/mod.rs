@@ -16,6 +16,7 @@
 //! the writer commits.
 
 mod checkpoint;
+mod clips;
 mod directory;
 mod gb;
 mod incidents;
@@ -46,8 +47,9 @@ use crate::{
     RetentionHold,
 };
 use crate::{
-    DirectorySeed, GbChannelFilter, IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome,
-    RaiseRequest, Result, Session, SignalFilter, Store, StoreError, UserRecord,
+    Clip, ClipFilter, ClipProtection, ClipState, DirectorySeed, GbChannelFilter, IdempotencyKey,
+    IncidentFilter, LoggedEvent, NewClip, RaiseOutcome, RaiseRequest, Result, Session,
+    SignalFilter, Store, StoreError, UserRecord,
 };
 
 /// The file name [`SqliteStore::open_in`] uses inside its directory.
@@ -401,6 +403,41 @@ impl Store for SqliteStore {
 
     async fn recording_settings(&self) -> Result<Option<RecordingSettings>> {
         recordings::settings(self).await
+    }
+
+    async fn insert_clip(&self, clip: &NewClip, now: DateTime<Utc>) -> Result<Clip> {
+        clips::insert(self, clip, now).await
+    }
+
+    async fn update_clip(
+        &self,
+        id: Id,
+        state: ClipState,
+        reason: Option<&str>,
+        bytes: i64,
+    ) -> Result<()> {
+        clips::update(self, id, state, reason, bytes).await
+    }
+
+    async fn clip(&self, id: Id) -> Result<Option<Clip>> {
+        clips::get(self, id).await
+    }
+
+    async fn list_clips(&self, filter: &ClipFilter) -> Result<Vec<Clip>> {
+        clips::list(self, filter).await
+    }
+
+    async fn release_clip(
+        &self,
+        clip_id: Id,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ClipProtection> {
+        clips::release(self, clip_id, by, now).await
+    }
+
+    async fn clip_protections(&self, camera_id: Option<&str>) -> Result<Vec<ClipProtection>> {
+        clips::spans(self, camera_id).await
     }
 }
 

@@ -67,10 +67,22 @@ pub(crate) async fn list(
         .await?;
     incidents.retain(|i| sees(&dir, &user.user, i));
     incidents.sort_by(queue_order);
-    let views: Vec<_> = incidents
-        .iter()
-        .map(|i| IncidentView::new(&dir, i))
-        .collect();
+    let ids: Vec<_> = incidents.iter().map(|i| i.id).collect();
+    let mut clips = super::clips::clips_of(&state, &ids).await?;
+    let mut views = Vec::with_capacity(incidents.len());
+    for i in &incidents {
+        let mut view = serde_json::to_value(IncidentView::new(&dir, i)).map_err(|e| {
+            tracing::error!(error = %e, "serializing incident");
+            ApiError::internal()
+        })?;
+        if let Value::Object(map) = &mut view {
+            map.insert(
+                "clips".into(),
+                Value::Array(clips.remove(&i.id).unwrap_or_default()),
+            );
+        }
+        views.push(view);
+    }
     Ok(Json(json!({ "incidents": views })))
 }
 
@@ -82,10 +94,19 @@ async fn detail_json(state: &AppState, dir: &Directory, id: i64) -> ApiResult<Va
         .await?
         .ok_or_else(|| ApiError::not_found("incident"))?;
     let timeline = state.hub.store().timeline(id).await?;
-    serde_json::to_value(IncidentDetail::new(dir, &incident, &timeline)).map_err(|e| {
-        tracing::error!(error = %e, "serializing incident");
-        ApiError::internal()
-    })
+    let mut value =
+        serde_json::to_value(IncidentDetail::new(dir, &incident, &timeline)).map_err(|e| {
+            tracing::error!(error = %e, "serializing incident");
+            ApiError::internal()
+        })?;
+    let clips = super::clips::clips_of(state, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    if let Value::Object(map) = &mut value {
+        map.insert("clips".into(), Value::Array(clips));
+    }
+    Ok(value)
 }
 
 pub(crate) async fn detail(

@@ -2,6 +2,7 @@
 
 mod alarms;
 mod cameras;
+mod clips;
 mod devices;
 mod events;
 mod gb;
@@ -35,6 +36,9 @@ pub(crate) fn table(state: AppState) -> Router {
         .route("/api/v1/incidents", get(incidents::list))
         .route("/api/v1/incidents/{id}", get(incidents::detail))
         .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
+        .route("/api/v1/clips/{id}/file", get(clips::file))
+        .route("/api/v1/clips/{id}/download", get(clips::download))
+        .route("/api/v1/clips/{id}/release", post(clips::release))
         .route("/api/v1/events", get(events::stream))
         .route("/api/v1/signals", get(devices::signals))
         .route("/api/v1/devices/health", get(devices::health))

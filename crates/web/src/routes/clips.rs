@@ -1,0 +1,266 @@
+//! Incident clips: the `clips` array of the incident JSON, `GET /api/v1/clips/{id}/file` (the
+//! fragmented MP4 as written so far, with HTTP Range), `GET /api/v1/clips/{id}/download` (the
+//! same as an attachment) and `POST /api/v1/clips/{id}/release` (police supervisors release the
+//! footage's protection; recorded on the span and as a note on the incident's timeline).
+//! Scope as for incidents: a clip of an incident the user cannot see is 404.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use xiaoan_core::access::Role;
+use xiaoan_core::incident::Command;
+use xiaoan_core::model::Id;
+use xiaoan_store::{Clip, ClipFilter};
+
+use super::visible_incident;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Bytes read from disk per chunk of a response.
+const CHUNK: usize = 64 * 1024;
+
+fn time(ms: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+}
+
+/// One clip as the API shows it.
+fn clip_json(state: &AppState, clip: &Clip) -> Value {
+    let camera_name = state
+        .cameras
+        .get(&clip.camera_id)
+        .map(|c| c.camera.name.clone());
+    json!({
+        "id": clip.id,
+        "camera_id": clip.camera_id,
+        "camera_name": camera_name,
+        "state": clip.state,
+        "reason": clip.reason,
+        "press_at": time(clip.press_at_ms),
+        "start": time(clip.start_ms),
+        "end": time(clip.end_ms),
+        "bytes": clip.bytes,
+        "url": format!("/api/v1/clips/{}/file", clip.id),
+        "download_url": format!("/api/v1/clips/{}/download", clip.id),
+    })
+}
+
+/// The clips of these incidents, by incident.
+pub(super) async fn clips_of(
+    state: &AppState,
+    incident_ids: &[Id],
+) -> ApiResult<HashMap<Id, Vec<Value>>> {
+    let clips = state
+        .hub
+        .store()
+        .list_clips(&ClipFilter {
+            incident_ids: Some(incident_ids.to_vec()),
+            state: None,
+        })
+        .await?;
+    let mut out: HashMap<Id, Vec<Value>> = HashMap::new();
+    for c in &clips {
+        out.entry(c.incident_id)
+            .or_default()
+            .push(clip_json(state, c));
+    }
+    Ok(out)
+}
+
+/// Loads a clip whose incident the user may see, or 404.
+async fn visible_clip(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<Clip> {
+    let id: Id = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("clip id must be a number, got {id:?}")))?;
+    let clip = state
+        .hub
+        .store()
+        .clip(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("clip"))?;
+    let dir = state.hub.directory().await;
+    visible_incident(state, &dir, user, &clip.incident_id.to_string())
+        .await
+        .map_err(|_| ApiError::not_found("clip"))?;
+    Ok(clip)
+}
+
+/// `bytes=a-b`, `bytes=a-`, `bytes=-n` against a file of `len` bytes: (first, last) inclusive.
+/// `Err` when unsatisfiable; `Ok(None)` when absent or not understood (the whole file).
+fn parse_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+    else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        let n: u64 = b.parse().map_err(|_| ())?;
+        if n == 0 {
+            return Err(());
+        }
+        (len.saturating_sub(n), len.checked_sub(1).ok_or(())?)
+    } else {
+        let first: u64 = a.parse().map_err(|_| ())?;
+        let last = if b.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            b.parse::<u64>().map_err(|_| ())?.min(len.saturating_sub(1))
+        };
+        (first, last)
+    };
+    if range.0 >= len || range.0 > range.1 {
+        return Err(());
+    }
+    Ok(Some(range))
+}
+
+async fn serve_file(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    headers: &HeaderMap,
+    attachment: bool,
+) -> ApiResult<Response> {
+    let clip = visible_clip(state, user, id).await?;
+    let mut file = match tokio::fs::File::open(&clip.path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError::not_found("clip file"));
+        }
+        Err(e) => {
+            tracing::error!(clip = clip.id, error = %e, "clip file not opened");
+            return Err(ApiError::internal());
+        }
+    };
+    // A clip still recording is served as far as it is written now.
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| {
+            tracing::error!(clip = clip.id, error = %e, "clip file not read");
+            ApiError::internal()
+        })?
+        .len();
+    let range = parse_range(headers, len);
+    let (status, first, last) = match range {
+        Ok(Some((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b),
+        Ok(None) => (StatusCode::OK, 0, len.saturating_sub(1)),
+        Err(()) => {
+            return Response::builder()
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                .body(Body::empty())
+                .map_err(|_| ApiError::internal());
+        }
+    };
+    let count = if len == 0 { 0 } else { last - first + 1 };
+    if first > 0 {
+        file.seek(std::io::SeekFrom::Start(first))
+            .await
+            .map_err(|_| ApiError::internal())?;
+    }
+    let stream = futures::stream::unfold((file, count), |(mut file, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+        let mut buf = vec![0u8; want];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), (file, left - n as u64)))
+            }
+            Err(e) => Some((Err(e), (file, 0))),
+        }
+    });
+    let mut response = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "video/mp4")
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_LENGTH, count)
+        .header(header::CACHE_CONTROL, "no-store");
+    if status == StatusCode::PARTIAL_CONTENT {
+        response = response.header(header::CONTENT_RANGE, format!("bytes {first}-{last}/{len}"));
+    }
+    if attachment {
+        let name = format!("incident-{}-{}.mp4", clip.incident_id, clip.camera_id);
+        let value = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+            .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"clip.mp4\""));
+        response = response.header(header::CONTENT_DISPOSITION, value);
+    }
+    response
+        .body(Body::from_stream(stream))
+        .map_err(|_| ApiError::internal())
+}
+
+/// `GET /api/v1/clips/{id}/file`.
+pub(crate) async fn file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    serve_file(&state, &user, &id, &headers, false).await
+}
+
+/// `GET /api/v1/clips/{id}/download`.
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    serve_file(&state, &user, &id, &headers, true).await
+}
+
+/// `POST /api/v1/clips/{id}/release`: police supervisors only.
+pub(crate) async fn release(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let clip = visible_clip(&state, &user, &id).await?;
+    if user.user.role != Role::PoliceSupervisor {
+        return Err(ApiError::forbidden(format!(
+            "role {} may not release protected footage",
+            user.user.role.as_str()
+        )));
+    }
+    let by = format!("{} ({})", user.user.display_name, user.user.id);
+    let now = state.hub.clock().now();
+    let span = state.hub.store().release_clip(clip.id, &by, now).await?;
+    tracing::info!(clip = clip.id, incident = clip.incident_id, by = %user.user.username, "clip footage released");
+    let text = format!(
+        "解除录像保护：摄像机 {}（片段 {}）/ released the footage protection of camera {} (clip {})",
+        clip.camera_id, clip.id, clip.camera_id, clip.id
+    );
+    if let Err(e) = state
+        .hub
+        .act(clip.incident_id, &Command::Note { text }, &user.actor())
+        .await
+    {
+        tracing::warn!(clip = clip.id, error = %e, "release not noted on the timeline");
+    }
+    Ok(Json(json!({
+        "clip_id": clip.id,
+        "released_at": span.released_at,
+        "released_by": span.released_by,
+    })))
+}

@@ -5,7 +5,7 @@
 // the siren, and devices in trouble or out of contact against their school), and the incident card
 // with the kind, the alarm panel's event (DC-09) or the GB/T 28181 device's alarm, the school, coordinates, mini-map, people,
 // timeline and the state's actions; the cameras linked to the incident's alarm point play live at
-// the top of the card (video.js).
+// the top of the card (video.js), and under them the clips from before the press (clips.js).
 
 import * as api from '../api.js';
 import * as sound from '../sound.js';
@@ -13,6 +13,7 @@ import { h, svg, fill, ageSecs, clock, stamp, everySecond, queueOrder, amapLink,
 import { t, dur, errText } from '../i18n.js';
 import { miniMap } from '../map.js';
 import { pointCameras } from '../video.js';
+import { incidentClips } from '../clips.js';
 import {
   badge, peopleList, timeline, telLink, connBanner, IncidentStore, kindChip, eventLabel, sourceLabel,
   DeviceStore, places, signalItem, deviceLine, pad3, isGbDetails, actorName,
@@ -383,7 +384,8 @@ export function mount(root, { me, banners }) {
   /** Closes the live video of the card being replaced. */
   function dropCams() {
     parts?.cams?.destroy();
-    if (parts) parts.cams = null;
+    parts?.clips?.destroy();
+    if (parts) { parts.cams = null; parts.clips = null; }
   }
 
   function renderCard() {
@@ -411,7 +413,8 @@ export function mount(root, { me, banners }) {
       };
       st.actionsKey = '';
       parts.cams = inc.alarm_point?.id != null ? pointCameras(inc.alarm_point.id) : null;
-      fill(card, parts.head, h('div', { class: 'card-body' }, h('div', { class: 'card-main' }, parts.cams?.el, parts.info), h('div', { class: 'card-side' }, parts.msg, parts.actions, parts.tlTitle, parts.tl)));
+      parts.clips = incidentClips(inc.id, me);
+      fill(card, parts.head, h('div', { class: 'card-body' }, h('div', { class: 'card-main' }, parts.cams?.el, parts.clips.el, parts.info), h('div', { class: 'card-side' }, parts.msg, parts.actions, parts.tlTitle, parts.tl)));
       card.scrollTop = 0;
     }
     card.dataset.incidentId = inc.id;

@@ -43,6 +43,17 @@ pub struct VideoConfig {
     pub clip_before_secs: u32,
     /// Seconds after the press in each incident clip.
     pub clip_after_secs: u32,
+    /// Continuous recording of every camera linked to an alarm point: a new segment file at
+    /// the first keyframe after this long.
+    pub segment_secs: u32,
+    /// Recorded footage older than this is deleted (0: never by age).
+    pub retention_days: u32,
+    /// Most gigabytes of recorded footage (0: no quota).
+    pub quota_gb: u32,
+    /// Delete the oldest footage while less than this many gigabytes are free on the disk.
+    pub min_free_gb: u32,
+    /// Footage under an incident's released protection is kept this many more days.
+    pub keep_after_release_days: u32,
 }
 
 impl Default for VideoConfig {
@@ -52,6 +63,11 @@ impl Default for VideoConfig {
             preroll_secs: 30,
             clip_before_secs: 30,
             clip_after_secs: 30,
+            segment_secs: 60,
+            retention_days: 30,
+            quota_gb: 0,
+            min_free_gb: 1,
+            keep_after_release_days: 7,
         }
     }
 }

@@ -122,6 +122,24 @@ pub async fn start(
         hub.clone(),
         shutdown.clone(),
     )));
+    let recording = xiaoan_record::RecordConfig {
+        segment_secs: config.video.segment_secs.max(1),
+        retention_days: config.video.retention_days,
+        quota_bytes: u64::from(config.video.quota_gb) << 30,
+        min_free_bytes: u64::from(config.video.min_free_gb) << 30,
+        keep_after_release_days: config.video.keep_after_release_days,
+        ..xiaoan_record::RecordConfig::new(data_dir.clone())
+    };
+    tasks.extend(
+        xiaoan_record::start(
+            recording,
+            cameras.clone(),
+            hub.store().clone(),
+            shutdown.clone(),
+        )
+        .await
+        .context("starting the recorder")?,
+    );
     tasks.push(tokio::spawn(xiaoan_clips::run(
         hub.clone(),
         cameras.clone(),

@@ -24,7 +24,7 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
-use xiaoan_core::incident::EntryKind;
+use xiaoan_core::incident::{EntryKind, Incident, TimelineEntry};
 use xiaoan_hub::Hub;
 use xiaoan_hub::cameras::Cameras;
 use xiaoan_store::{ClipFilter, ClipState};
@@ -94,43 +94,55 @@ pub async fn run(
     settings: ClipSettings,
     stop: CancellationToken,
 ) {
+    // Where the log stood before subscribing: a lag before the first event reads from here.
+    let start = hub.store().last_event_id().await.ok();
     let mut events = hub.subscribe();
     mend_interrupted(&hub).await;
     let settings = Arc::new(settings);
     let mut tasks = tokio::task::JoinSet::new();
+    // The last event handled: after a lag, the store's event log fills the gap.
+    let mut last_id: Option<i64> = None;
     loop {
         let event = tokio::select! {
             _ = stop.cancelled() => break,
             Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             e = events.recv() => e,
         };
-        let event = match event {
-            Ok(e) => e,
+        let batch = match event {
+            Ok(e) => vec![(e.entry.clone(), e.incident.clone())],
             Err(RecvError::Lagged(n)) => {
-                tracing::error!(missed = n, "clip engine fell behind the live events");
-                continue;
+                tracing::warn!(
+                    missed = n,
+                    "clip engine fell behind the live events; reading the log"
+                );
+                catch_up(&hub, last_id.or(start)).await
             }
             Err(RecvError::Closed) => break,
         };
-        if event.entry.kind != EntryKind::Raised {
-            continue;
-        }
-        let incident = &event.incident;
-        let press = incident.received_at;
-        let lag = (hub.clock().now() - press).to_std().unwrap_or_default();
-        let press_instant = std::time::Instant::now()
-            .checked_sub(lag)
-            .unwrap_or_else(std::time::Instant::now);
-        for entry in cameras.at_point(incident.alarm_point_id) {
-            tasks.spawn(cut(
-                hub.clone(),
-                entry.clone(),
-                settings.clone(),
-                incident.id,
-                press,
-                press_instant,
-                stop.clone(),
-            ));
+        for (entry, incident) in batch {
+            if last_id.is_some_and(|l| entry.id <= l) {
+                continue;
+            }
+            last_id = Some(entry.id);
+            if entry.kind != EntryKind::Raised {
+                continue;
+            }
+            let press = incident.received_at;
+            let lag = (hub.clock().now() - press).to_std().unwrap_or_default();
+            let press_instant = std::time::Instant::now()
+                .checked_sub(lag)
+                .unwrap_or_else(std::time::Instant::now);
+            for camera in cameras.at_point(incident.alarm_point_id) {
+                tasks.spawn(cut(
+                    hub.clone(),
+                    camera.clone(),
+                    settings.clone(),
+                    incident.id,
+                    press,
+                    press_instant,
+                    stop.clone(),
+                ));
+            }
         }
     }
     // Let running clips close their files and rows.
@@ -138,6 +150,29 @@ pub async fn run(
         .await
         .is_ok_and(|t| t.is_some())
     {}
+}
+
+/// Entries after `after` from the store's event log (a lagged subscriber's gap).
+async fn catch_up(hub: &Hub, after: Option<i64>) -> Vec<(TimelineEntry, Incident)> {
+    let Some(mut after) = after else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    loop {
+        match hub.store().events_since(after, 1000).await {
+            Ok(events) if !events.is_empty() => {
+                for e in events {
+                    after = after.max(e.entry.id);
+                    out.push((e.entry, e.incident));
+                }
+            }
+            Ok(_) => return out,
+            Err(e) => {
+                tracing::error!(error = %e, "clip engine cannot read the event log");
+                return out;
+            }
+        }
+    }
 }
 
 async fn mend_interrupted(hub: &Hub) {

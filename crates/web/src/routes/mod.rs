@@ -9,6 +9,7 @@ mod gb;
 mod incidents;
 mod me;
 mod ops;
+mod recordings;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -44,6 +45,10 @@ pub(crate) fn table(state: AppState) -> Router {
         .route("/api/v1/devices/health", get(devices::health))
         .route("/api/v1/cameras", get(cameras::list))
         .route("/api/v1/cameras/{id}/live", get(cameras::live))
+        .route("/api/v1/cameras/{id}/recordings", get(recordings::list))
+        .route("/api/v1/cameras/{id}/export", get(recordings::export))
+        .route("/api/v1/recordings/{id}/file", get(recordings::file))
+        .route("/api/v1/storage", get(recordings::storage))
         .route("/api/v1/gb/devices", get(gb::devices))
         .route("/api/v1/gb/devices/{id}/control", post(gb::control))
         .route("/api/v1/gb/channels", get(gb::channels))

@@ -1,0 +1,477 @@
+//! Continuous recordings: `GET /api/v1/cameras/{id}/recordings?from=&to=` (the indexed segments
+//! as timeline spans), `GET /api/v1/recordings/{id}/file` (one segment file, with HTTP Range),
+//! `GET /api/v1/cameras/{id}/export?from=&to=` (one standard MP4 of a span, at most an hour,
+//! whole GOPs) and `GET /api/v1/storage` (per camera: days, bytes, oldest footage; the retention
+//! settings and warning). Times are RFC 3339 or unix ms. A camera is visible when its school
+//! is; out of scope is 404. Police and school roles view; police and school admins export.
+
+use std::collections::HashMap;
+use std::path::{Component, Path as FsPath, PathBuf};
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use xiaoan_core::access::Role;
+use xiaoan_hub::cameras::CameraEntry;
+use xiaoan_media::{Codec, Frame, TIMESCALE};
+use xiaoan_record::boxes;
+use xiaoan_store::{Recording, RecordingFilter};
+
+use super::devices::sees_device_item;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Bytes read from disk per chunk of a response.
+const CHUNK: usize = 64 * 1024;
+/// The longest span one export covers.
+const EXPORT_MAX_MS: i64 = 60 * 60 * 1000;
+/// The most footage one export reads into memory.
+const EXPORT_MAX_BYTES: i64 = 1 << 30;
+/// What a list covers when `from` is not given: the day before `to`.
+const LIST_DEFAULT_MS: i64 = 24 * 60 * 60 * 1000;
+/// The most segments one list returns.
+const LIST_LIMIT: u32 = 2000;
+/// 90 kHz ticks per millisecond.
+const TICKS_PER_MS: i64 = TIMESCALE as i64 / 1000;
+
+fn time(ms: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+}
+
+fn may_view(role: Role) -> bool {
+    role.is_police() || matches!(role, Role::SchoolGuard | Role::SchoolAdmin)
+}
+
+fn may_export(role: Role) -> bool {
+    role.is_police() || role == Role::SchoolAdmin
+}
+
+fn refuse(user: &CurrentUser, what: &str) -> ApiError {
+    ApiError::forbidden(format!("role {} may not {what}", user.user.role.as_str()))
+}
+
+/// A time parameter: RFC 3339 or unix milliseconds.
+fn time_param(query: &HashMap<String, String>, name: &str) -> ApiResult<Option<i64>> {
+    let Some(v) = query.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(ms) = v.parse::<i64>() {
+        return Ok(Some(ms));
+    }
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| Some(t.timestamp_millis()))
+        .map_err(|_| ApiError::bad_request(format!("{name} must be RFC 3339 or unix ms")))
+}
+
+/// The camera if the user may see it, or 404.
+async fn visible_camera(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> ApiResult<std::sync::Arc<CameraEntry>> {
+    let dir = state.hub.directory().await;
+    state
+        .cameras
+        .get(id)
+        .filter(|e| sees_device_item(&dir, &user.user, Some(e.camera.school_id)))
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("camera"))
+}
+
+/// The data directory retention last published; 404 when the recorder never ran.
+async fn data_dir(state: &AppState) -> ApiResult<PathBuf> {
+    state
+        .hub
+        .store()
+        .recording_settings()
+        .await?
+        .map(|s| PathBuf::from(s.data_dir))
+        .ok_or_else(|| ApiError::not_found("recording"))
+}
+
+/// `rel` under `root`, refusing anything that could leave it (absolute paths, `..`, links out).
+async fn file_under(root: &FsPath, rel: &str) -> ApiResult<PathBuf> {
+    let rel = FsPath::new(rel);
+    if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        tracing::warn!(path = %rel.display(), "recording path outside the data directory refused");
+        return Err(ApiError::not_found("recording file"));
+    }
+    let joined = root.join(rel);
+    let (Ok(root), Ok(real)) = (
+        tokio::fs::canonicalize(root).await,
+        tokio::fs::canonicalize(&joined).await,
+    ) else {
+        return Err(ApiError::not_found("recording file"));
+    };
+    if !real.starts_with(&root) {
+        tracing::warn!(path = %joined.display(), "recording path outside the data directory refused");
+        return Err(ApiError::not_found("recording file"));
+    }
+    Ok(real)
+}
+
+fn span_json(r: &Recording) -> Value {
+    json!({
+        "id": r.id,
+        "start": time(r.start_ms),
+        "end": time(r.end_ms),
+        "start_ms": r.start_ms,
+        "end_ms": r.end_ms,
+        "frames": r.frames,
+        "bytes": r.bytes,
+        "width": r.width,
+        "height": r.height,
+        "codec": r.codec,
+        "open": r.open,
+        "url": format!("/api/v1/recordings/{}/file", r.id),
+    })
+}
+
+/// `GET /api/v1/cameras/{id}/recordings`.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let entry = visible_camera(&state, &user, &id).await?;
+    if !may_view(user.user.role) {
+        return Err(refuse(&user, "view recordings"));
+    }
+    let to =
+        time_param(&query, "to")?.unwrap_or_else(|| state.hub.clock().now().timestamp_millis());
+    let from = time_param(&query, "from")?.unwrap_or(to.saturating_sub(LIST_DEFAULT_MS));
+    if from > to {
+        return Err(ApiError::bad_request("from must not be after to"));
+    }
+    let segments = state
+        .hub
+        .store()
+        .list_recordings(&RecordingFilter {
+            camera_id: Some(entry.camera.id.clone()),
+            from_ms: Some(from),
+            to_ms: Some(to),
+            limit: Some(LIST_LIMIT),
+        })
+        .await?;
+    tracing::info!(camera = %entry.camera.id, user = %user.user.username, from, to, "recordings listed");
+    Ok(Json(json!({
+        "camera_id": entry.camera.id,
+        "camera_name": entry.camera.name,
+        "from": time(from),
+        "to": time(to),
+        "segments": segments.iter().map(span_json).collect::<Vec<_>>(),
+        "truncated": segments.len() >= LIST_LIMIT as usize,
+    })))
+}
+
+/// `bytes=a-b`, `bytes=a-`, `bytes=-n` against a file of `len` bytes: (first, last) inclusive.
+/// `Err` when unsatisfiable; `Ok(None)` when absent or not understood (the whole file).
+fn parse_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+    else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        let n: u64 = b.parse().map_err(|_| ())?;
+        if n == 0 {
+            return Err(());
+        }
+        (len.saturating_sub(n), len.checked_sub(1).ok_or(())?)
+    } else {
+        let first: u64 = a.parse().map_err(|_| ())?;
+        let last = if b.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            b.parse::<u64>().map_err(|_| ())?.min(len.saturating_sub(1))
+        };
+        (first, last)
+    };
+    if range.0 >= len || range.0 > range.1 {
+        return Err(());
+    }
+    Ok(Some(range))
+}
+
+/// `GET /api/v1/recordings/{id}/file`.
+pub(crate) async fn file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("recording id must be a number, got {id:?}")))?;
+    let rec = state
+        .hub
+        .store()
+        .recording(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("recording"))?;
+    let entry = visible_camera(&state, &user, &rec.camera_id)
+        .await
+        .map_err(|_| ApiError::not_found("recording"))?;
+    if !may_view(user.user.role) {
+        return Err(refuse(&user, "view recordings"));
+    }
+    let path = file_under(&data_dir(&state).await?, &rec.path).await?;
+    let mut file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| ApiError::not_found("recording file"))?;
+    // A segment still being written is served as far as it is written now.
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| {
+            tracing::error!(recording = rec.id, error = %e, "recording file not read");
+            ApiError::internal()
+        })?
+        .len();
+    let (status, first, last) = match parse_range(&headers, len) {
+        Ok(Some((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b),
+        Ok(None) => (StatusCode::OK, 0, len.saturating_sub(1)),
+        Err(()) => {
+            return Response::builder()
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                .body(Body::empty())
+                .map_err(|_| ApiError::internal());
+        }
+    };
+    if first == 0 {
+        tracing::info!(camera = %entry.camera.id, recording = rec.id, user = %user.user.username, "recording viewed");
+    }
+    let count = if len == 0 { 0 } else { last - first + 1 };
+    if first > 0 {
+        file.seek(std::io::SeekFrom::Start(first))
+            .await
+            .map_err(|_| ApiError::internal())?;
+    }
+    let stream = futures::stream::unfold((file, count), |(mut file, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+        let mut buf = vec![0u8; want];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), (file, left - n as u64)))
+            }
+            Err(e) => Some((Err(e), (file, 0))),
+        }
+    });
+    let mut response = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "video/mp4")
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_LENGTH, count)
+        .header(header::CACHE_CONTROL, "no-store");
+    if status == StatusCode::PARTIAL_CONTENT {
+        response = response.header(header::CONTENT_RANGE, format!("bytes {first}-{last}/{len}"));
+    }
+    response
+        .body(Body::from_stream(stream))
+        .map_err(|_| ApiError::internal())
+}
+
+fn codec_of(codec_string: &str) -> Option<Codec> {
+    if codec_string.starts_with("avc") {
+        Some(Codec::H264)
+    } else if codec_string.starts_with("hvc") || codec_string.starts_with("hev") {
+        Some(Codec::H265)
+    } else {
+        None
+    }
+}
+
+/// The frames of one segment file's complete fragments that overlap `[from, to)` (whole GOPs),
+/// decode times shifted by `offset`; returns them with the decode time where the file ends.
+fn segment_frames(
+    rec: &Recording,
+    bytes: &[u8],
+    offset: i64,
+    from: i64,
+    to: i64,
+    out: &mut Vec<Frame>,
+) -> Option<i64> {
+    let codec = codec_of(&rec.codec)?;
+    let walk = boxes::walk(bytes);
+    for frag in &walk.fragments {
+        let base = i64::try_from(frag.base_dts).ok()?;
+        let dur = i64::try_from(frag.duration()).ok()?;
+        let start_ms = rec.start_ms + base / TICKS_PER_MS;
+        let end_ms = rec.start_ms + (base + dur) / TICKS_PER_MS;
+        if end_ms <= from || start_ms >= to {
+            continue;
+        }
+        let mut at = frag.data_start;
+        let mut dts = offset + base;
+        for s in &frag.samples {
+            let end = at.checked_add(s.size as usize)?;
+            let data = xiaoan_media::nal::avcc_to_annexb(bytes.get(at..end)?).ok()?;
+            out.push(Frame::from_annexb(codec, dts + s.cts, dts, data.into()));
+            at = end;
+            dts += i64::from(s.duration);
+        }
+    }
+    Some(offset + i64::try_from(walk.end_dts()).ok()?)
+}
+
+/// One MP4 of these segments' footage within `[from, to)`.
+fn export_file(segments: &[(Recording, Vec<u8>)], from: i64, to: i64) -> ApiResult<bytes::Bytes> {
+    let Some(first_start) = segments.first().map(|(r, _)| r.start_ms) else {
+        return Err(ApiError::not_found("recording in that span"));
+    };
+    let mut frames = Vec::new();
+    let mut next = 0i64;
+    for (rec, bytes) in segments {
+        let offset = ((rec.start_ms - first_start) * TICKS_PER_MS).max(next);
+        match segment_frames(rec, bytes, offset, from, to, &mut frames) {
+            Some(end) => next = end,
+            None => tracing::warn!(
+                recording = rec.id,
+                "segment not readable; left out of the export"
+            ),
+        }
+    }
+    if frames.is_empty() {
+        return Err(ApiError::not_found("recording in that span"));
+    }
+    xiaoan_media::fmp4::mp4_file(&frames).map_err(|e| {
+        tracing::error!(error = %e, "export not assembled");
+        ApiError::internal()
+    })
+}
+
+/// `GET /api/v1/cameras/{id}/export`.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let entry = visible_camera(&state, &user, &id).await?;
+    if !may_export(user.user.role) {
+        return Err(refuse(&user, "export recordings"));
+    }
+    let (Some(from), Some(to)) = (time_param(&query, "from")?, time_param(&query, "to")?) else {
+        return Err(ApiError::bad_request("from and to are required"));
+    };
+    if to <= from {
+        return Err(ApiError::bad_request("to must be after from"));
+    }
+    if to - from > EXPORT_MAX_MS {
+        return Err(ApiError::bad_request("an export covers at most one hour"));
+    }
+    let rows = state
+        .hub
+        .store()
+        .list_recordings(&RecordingFilter {
+            camera_id: Some(entry.camera.id.clone()),
+            from_ms: Some(from),
+            to_ms: Some(to),
+            limit: None,
+        })
+        .await?;
+    if rows.iter().map(|r| r.bytes.max(0)).sum::<i64>() > EXPORT_MAX_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "that span holds too much footage for one export; choose a shorter one",
+        ));
+    }
+    let root = data_dir(&state).await?;
+    let mut segments = Vec::with_capacity(rows.len());
+    for rec in rows {
+        let Ok(path) = file_under(&root, &rec.path).await else {
+            continue;
+        };
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => segments.push((rec, bytes)),
+            Err(e) => {
+                tracing::warn!(recording = rec.id, error = %e, "segment not read for an export")
+            }
+        }
+    }
+    let body = tokio::task::spawn_blocking(move || export_file(&segments, from, to))
+        .await
+        .map_err(|_| ApiError::internal())??;
+    tracing::info!(camera = %entry.camera.id, user = %user.user.username, from, to, bytes = body.len(), "recording exported");
+    let safe: String = entry
+        .camera
+        .id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let name = format!("{safe}-{from}-{to}.mp4");
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"export.mp4\""));
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "video/mp4")
+        .header(header::CONTENT_LENGTH, body.len())
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .body(Body::from(body))
+        .map_err(|_| ApiError::internal())
+}
+
+/// `GET /api/v1/storage`.
+pub(crate) async fn storage(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Value>> {
+    if !(may_view(user.user.role) || user.user.role == Role::Sysadmin) {
+        return Err(refuse(&user, "view recording storage"));
+    }
+    let dir = state.hub.directory().await;
+    let store = state.hub.store();
+    let settings = store.recording_settings().await?;
+    let cameras: Vec<Value> = store
+        .recording_storage()
+        .await?
+        .into_iter()
+        .filter_map(|s| {
+            let entry = state.cameras.get(&s.camera_id)?;
+            sees_device_item(&dir, &user.user, Some(entry.camera.school_id)).then(|| {
+                json!({
+                    "camera_id": s.camera_id,
+                    "camera_name": entry.camera.name,
+                    "school_id": entry.camera.school_id,
+                    "segments": s.segments,
+                    "bytes": s.bytes,
+                    "days": s.days,
+                    "oldest": s.oldest_ms.and_then(time),
+                    "newest": s.newest_ms.and_then(time),
+                })
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "cameras": cameras,
+        "retention_days": settings.as_ref().map(|s| s.retention_days),
+        "quota_bytes": settings.as_ref().map(|s| s.quota_bytes),
+        "min_free_bytes": settings.as_ref().map(|s| s.min_free_bytes),
+        "warning": settings.as_ref().and_then(|s| s.warning.clone()),
+        "updated": settings.as_ref().and_then(|s| time(s.updated_ms)),
+    })))
+}

@@ -6,7 +6,8 @@
 // held, stop on release). Reloaded on GB/T 28181 device news, after a reconnect, every minute and
 // with the refresh button; a failed load keeps the last list and says so. The role's own page
 // (console or bureau) stays mounted underneath and shows the connection banner. Above them, 摄像机:
-// every camera of the user's schools with its link state, opening live (video.js) on request.
+// every camera of the user's schools with its link state, opening live (video.js) on request,
+// 录像回放 (playback.js: the last hour's segments, play, 导出) and a 存储 summary.
 
 import * as api from '../api.js';
 import { h, fill, stamp, ageSecs, everySecond } from '../util.js';
@@ -14,6 +15,7 @@ import { t, dur, errText, getLang } from '../i18n.js';
 import { healthPill, detailText } from './common.js';
 import { ptzControl, gbErr } from '../ptz.js';
 import { cameraList, LiveVideo, linkLabel } from '../video.js';
+import { Playback, storageSummary } from '../playback.js';
 
 const CAMERA = [131, 132];
 const ALARM = [117, 134, 135];
@@ -36,6 +38,9 @@ export function mount(root, { me }) {
   const role = me.user.role;
   const canBind = role === 'police_supervisor' || role === 'sysadmin';
   const canControl = role.startsWith('police');
+  const canReplay = role.startsWith('police') || role === 'school_guard' || role === 'school_admin';
+  const canExport = role.startsWith('police') || role === 'school_admin';
+  const canStorage = canReplay || role === 'sysadmin';
   const schools = me.schools || [];
   const schoolName = new Map(schools.map((s) => [s.id, s.name]));
   const points = new Map();
@@ -94,7 +99,7 @@ export function mount(root, { me }) {
   }
 
   // ---- cameras --------------------------------------------------------------------------
-  const cams = { list: [], players: new Map() }; // players: camera id → LiveVideo
+  const cams = { list: [], players: new Map(), replays: new Map(), storage: null }; // players/replays: camera id → LiveVideo/Playback
 
   async function loadCams() {
     try {
@@ -111,15 +116,39 @@ export function mount(root, { me }) {
     renderCams();
   }
 
+  function toggleReplay(c) {
+    const p = cams.replays.get(c.id);
+    if (p) { p.destroy(); cams.replays.delete(c.id); } else cams.replays.set(c.id, new Playback(c, { canExport }));
+    renderCams();
+  }
+
+  async function toggleStorage() {
+    if (cams.storage) cams.storage = null;
+    else {
+      cams.storage = h('p', { class: 'muted small' }, t('loading'));
+      renderCams();
+      const box = await storageSummary();
+      if (!cams.storage) return;
+      cams.storage = box;
+    }
+    renderCams();
+  }
+
   function renderCams() {
     camBox.hidden = !cams.list.length;
     const rows = [...cams.list].sort((a, b) => String(a.school_name || '').localeCompare(String(b.school_name || ''), 'zh-CN') || a.name.localeCompare(b.name, 'zh-CN'));
     const open = new Set();
+    const replaying = new Set();
     fill(camBox,
-      h('h2', { class: 'cam-list-title' }, t('cam.list.title'), h('span', { class: 'muted small' }, ` · ${t('cam.list.count', { n: rows.length })}`)),
+      h('div', { class: 'cam-list-head' },
+        h('h2', { class: 'cam-list-title' }, t('cam.list.title'), h('span', { class: 'muted small' }, ` · ${t('cam.list.count', { n: rows.length })}`)),
+        canStorage ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'storage-toggle', 'aria-expanded': String(!!cams.storage), onclick: toggleStorage }, t('st.title')) : null),
+      cams.storage,
       h('div', { class: 'cam-rows' }, rows.map((c) => {
         const p = cams.players.get(c.id);
+        const r = cams.replays.get(c.id);
         if (p) open.add(c.id);
+        if (r) replaying.add(c.id);
         const res = c.width && c.height ? `${c.width}×${c.height}` : '';
         const codec = [c.codec ? c.codec.toUpperCase() : '', res].filter(Boolean).join(' · ');
         return h('div', { class: 'cam-row', 'data-testid': 'camera-row', 'data-camera-id': c.id, 'data-link': c.link || 'idle' },
@@ -129,11 +158,14 @@ export function mount(root, { me }) {
               h('strong', null, c.name),
               h('span', { class: 'muted small' }, [c.school_name, c.alarm_point_name].filter(Boolean).join(' · ') || '—')),
             h('span', { class: 'cam-row-meta muted small' }, [c.kind === 'gb28181' ? 'GB/T 28181' : 'RTSP', codec, c.viewers ? t('cam.viewers', { n: c.viewers }) : ''].filter(Boolean).join(' · ')),
-            h('button', { type: 'button', class: `btn btn-small${p ? '' : ' btn-primary'}`, 'data-testid': 'camera-open', onclick: () => toggleCam(c) }, p ? t('cam.close') : t('cam.open'))),
+            h('button', { type: 'button', class: `btn btn-small${p ? '' : ' btn-primary'}`, 'data-testid': 'camera-open', onclick: () => toggleCam(c) }, p ? t('cam.close') : t('cam.open')),
+            canReplay ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'camera-replay', 'aria-expanded': String(!!r), onclick: () => toggleReplay(c) }, r ? t('pb.close') : t('pb.open')) : null),
           c.error && c.link === 'down' ? h('div', { class: 'cam-row-err small' }, c.error) : null,
-          p ? p.el : null);
+          p ? p.el : null,
+          r ? r.el : null);
       })));
     for (const [id, p] of cams.players) if (!open.has(id)) { p.destroy(); cams.players.delete(id); }
+    for (const [id, r] of cams.replays) if (!replaying.has(id)) { r.destroy(); cams.replays.delete(id); }
   }
 
   let soonTimer = null;

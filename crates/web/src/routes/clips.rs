@@ -7,13 +7,12 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::body::Body;
+
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use xiaoan_core::access::Role;
 use xiaoan_core::incident::Command;
 use xiaoan_core::model::Id;
@@ -23,9 +22,6 @@ use super::visible_incident;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-
-/// Bytes read from disk per chunk of a response.
-const CHUNK: usize = 64 * 1024;
 
 fn time(ms: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
@@ -92,44 +88,6 @@ async fn visible_clip(state: &AppState, user: &CurrentUser, id: &str) -> ApiResu
     Ok(clip)
 }
 
-/// `bytes=a-b`, `bytes=a-`, `bytes=-n` against a file of `len` bytes: (first, last) inclusive.
-/// `Err` when unsatisfiable; `Ok(None)` when absent or not understood (the whole file).
-fn parse_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(spec) = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().strip_prefix("bytes="))
-    else {
-        return Ok(None);
-    };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let Some((a, b)) = spec.split_once('-') else {
-        return Ok(None);
-    };
-    let (a, b) = (a.trim(), b.trim());
-    let range = if a.is_empty() {
-        let n: u64 = b.parse().map_err(|_| ())?;
-        if n == 0 {
-            return Err(());
-        }
-        (len.saturating_sub(n), len.checked_sub(1).ok_or(())?)
-    } else {
-        let first: u64 = a.parse().map_err(|_| ())?;
-        let last = if b.is_empty() {
-            len.saturating_sub(1)
-        } else {
-            b.parse::<u64>().map_err(|_| ())?.min(len.saturating_sub(1))
-        };
-        (first, last)
-    };
-    if range.0 >= len || range.0 > range.1 {
-        return Err(());
-    }
-    Ok(Some(range))
-}
-
 async fn serve_file(
     state: &AppState,
     user: &CurrentUser,
@@ -138,7 +96,7 @@ async fn serve_file(
     attachment: bool,
 ) -> ApiResult<Response> {
     let clip = visible_clip(state, user, id).await?;
-    let mut file = match tokio::fs::File::open(&clip.path).await {
+    let file = match tokio::fs::File::open(&clip.path).await {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ApiError::not_found("clip file"));
@@ -157,57 +115,8 @@ async fn serve_file(
             ApiError::internal()
         })?
         .len();
-    let range = parse_range(headers, len);
-    let (status, first, last) = match range {
-        Ok(Some((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b),
-        Ok(None) => (StatusCode::OK, 0, len.saturating_sub(1)),
-        Err(()) => {
-            return Response::builder()
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{len}"))
-                .body(Body::empty())
-                .map_err(|_| ApiError::internal());
-        }
-    };
-    let count = if len == 0 { 0 } else { last - first + 1 };
-    if first > 0 {
-        file.seek(std::io::SeekFrom::Start(first))
-            .await
-            .map_err(|_| ApiError::internal())?;
-    }
-    let stream = futures::stream::unfold((file, count), |(mut file, left)| async move {
-        if left == 0 {
-            return None;
-        }
-        let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
-        let mut buf = vec![0u8; want];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(buf), (file, left - n as u64)))
-            }
-            Err(e) => Some((Err(e), (file, 0))),
-        }
-    });
-    let mut response = Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "video/mp4")
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_LENGTH, count)
-        .header(header::CACHE_CONTROL, "no-store");
-    if status == StatusCode::PARTIAL_CONTENT {
-        response = response.header(header::CONTENT_RANGE, format!("bytes {first}-{last}/{len}"));
-    }
-    if attachment {
-        let name = format!("incident-{}-{}.mp4", clip.incident_id, clip.camera_id);
-        let value = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-            .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"clip.mp4\""));
-        response = response.header(header::CONTENT_DISPOSITION, value);
-    }
-    response
-        .body(Body::from_stream(stream))
-        .map_err(|_| ApiError::internal())
+    let name = format!("incident-{}-{}.mp4", clip.incident_id, clip.camera_id);
+    super::ranged::respond(file, len, headers, attachment.then_some(name.as_str())).await
 }
 
 /// `GET /api/v1/clips/{id}/file`.

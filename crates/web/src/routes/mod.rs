@@ -9,6 +9,7 @@ mod gb;
 mod incidents;
 mod me;
 mod ops;
+mod ranged;
 mod recordings;
 
 use axum::Router;

@@ -15,7 +15,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use xiaoan_core::access::Role;
 use xiaoan_hub::cameras::CameraEntry;
 use xiaoan_media::{Codec, Frame, TIMESCALE};
@@ -27,8 +26,6 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Bytes read from disk per chunk of a response.
-const CHUNK: usize = 64 * 1024;
 /// The longest span one export covers.
 const EXPORT_MAX_MS: i64 = 60 * 60 * 1000;
 /// The most footage one export reads into memory.
@@ -171,44 +168,6 @@ pub(crate) async fn list(
     })))
 }
 
-/// `bytes=a-b`, `bytes=a-`, `bytes=-n` against a file of `len` bytes: (first, last) inclusive.
-/// `Err` when unsatisfiable; `Ok(None)` when absent or not understood (the whole file).
-fn parse_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(spec) = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().strip_prefix("bytes="))
-    else {
-        return Ok(None);
-    };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let Some((a, b)) = spec.split_once('-') else {
-        return Ok(None);
-    };
-    let (a, b) = (a.trim(), b.trim());
-    let range = if a.is_empty() {
-        let n: u64 = b.parse().map_err(|_| ())?;
-        if n == 0 {
-            return Err(());
-        }
-        (len.saturating_sub(n), len.checked_sub(1).ok_or(())?)
-    } else {
-        let first: u64 = a.parse().map_err(|_| ())?;
-        let last = if b.is_empty() {
-            len.saturating_sub(1)
-        } else {
-            b.parse::<u64>().map_err(|_| ())?.min(len.saturating_sub(1))
-        };
-        (first, last)
-    };
-    if range.0 >= len || range.0 > range.1 {
-        return Err(());
-    }
-    Ok(Some(range))
-}
-
 /// `GET /api/v1/recordings/{id}/file`.
 pub(crate) async fn file(
     State(state): State<AppState>,
@@ -232,7 +191,7 @@ pub(crate) async fn file(
         return Err(refuse(&user, "view recordings"));
     }
     let path = file_under(&data_dir(&state).await?, &rec.path).await?;
-    let mut file = tokio::fs::File::open(&path)
+    let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| ApiError::not_found("recording file"))?;
     // A segment still being written is served as far as it is written now.
@@ -244,53 +203,10 @@ pub(crate) async fn file(
             ApiError::internal()
         })?
         .len();
-    let (status, first, last) = match parse_range(&headers, len) {
-        Ok(Some((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b),
-        Ok(None) => (StatusCode::OK, 0, len.saturating_sub(1)),
-        Err(()) => {
-            return Response::builder()
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{len}"))
-                .body(Body::empty())
-                .map_err(|_| ApiError::internal());
-        }
-    };
-    if first == 0 {
+    if super::ranged::from_start(&headers, len) {
         tracing::info!(camera = %entry.camera.id, recording = rec.id, user = %user.user.username, "recording viewed");
     }
-    let count = if len == 0 { 0 } else { last - first + 1 };
-    if first > 0 {
-        file.seek(std::io::SeekFrom::Start(first))
-            .await
-            .map_err(|_| ApiError::internal())?;
-    }
-    let stream = futures::stream::unfold((file, count), |(mut file, left)| async move {
-        if left == 0 {
-            return None;
-        }
-        let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
-        let mut buf = vec![0u8; want];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(buf), (file, left - n as u64)))
-            }
-            Err(e) => Some((Err(e), (file, 0))),
-        }
-    });
-    let mut response = Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "video/mp4")
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_LENGTH, count)
-        .header(header::CACHE_CONTROL, "no-store");
-    if status == StatusCode::PARTIAL_CONTENT {
-        response = response.header(header::CONTENT_RANGE, format!("bytes {first}-{last}/{len}"));
-    }
-    response
-        .body(Body::from_stream(stream))
-        .map_err(|_| ApiError::internal())
+    super::ranged::respond(file, len, &headers, None).await
 }
 
 fn codec_of(codec_string: &str) -> Option<Codec> {

@@ -410,29 +410,25 @@ impl Platform {
         if let Ok(mut d) = self.digest.lock() {
             d.purge(now_i);
         }
-        let resend = match self.server_tx.lock() {
-            Ok(mut t) => t.poll(now_i),
-            Err(_) => Vec::new(),
-        };
-        drop(resend);
+        // Only expiry matters here: the platform answers no INVITE with a final response it
+        // would have to repeat (devices do not call the platform), so Timer G output is unused.
+        if let Ok(mut t) = self.server_tx.lock() {
+            t.poll(now_i);
+        }
         let now = self.hub.clock().now();
-        let expired: Vec<String> = match self.registrations.lock() {
-            Ok(mut m) => {
-                let gone: Vec<String> = m
-                    .iter()
-                    .filter(|(_, r)| r.expires_at <= now)
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                for id in &gone {
-                    m.remove(id);
+        let mut expired = Vec::new();
+        if let Ok(mut m) = self.registrations.lock() {
+            m.retain(|id, r| {
+                let keep = r.expires_at > now;
+                if !keep {
+                    expired.push((id.clone(), r.peer));
                 }
-                gone
-            }
-            Err(_) => Vec::new(),
-        };
-        for id in expired {
+                keep
+            });
+        }
+        for (id, peer) in expired {
             tracing::warn!(device = %id, "gb28181: registration expired");
-            crate::register::mark_offline(self, &id, "注册已过期").await;
+            crate::register::mark_offline(self, &id, peer, "注册已过期").await;
         }
     }
 }

@@ -59,7 +59,7 @@ pub(crate) async fn handle(p: &Arc<Platform>, req: &Request, peer: Peer) -> Opti
         .or_else(|| req.headers.expires())
         .unwrap_or(3600);
     if asked == 0 {
-        unregister(p, &device_id).await;
+        unregister(p, &device_id, peer).await;
         let mut resp = p.reply(req, 200);
         resp.headers.push("Expires", "0");
         return Some(resp);
@@ -142,29 +142,33 @@ fn challenge(p: &Platform, req: &Request, stale: bool) -> Response {
     resp
 }
 
-async fn unregister(p: &Platform, device_id: &str) {
+async fn unregister(p: &Platform, device_id: &str, peer: Peer) {
     if let Ok(mut m) = p.registrations.lock() {
         m.remove(device_id);
     }
     tracing::info!(device = %device_id, "gb28181 device unregistered");
-    mark_offline(p, device_id, "设备已注销").await;
+    mark_offline(p, device_id, peer, "设备已注销").await;
 }
 
-/// Marks a device offline in the store and its health as a communication failure.
-pub(crate) async fn mark_offline(p: &Platform, device_id: &str, why: &str) {
-    let stored = p
-        .hub
-        .store()
-        .list_gb_devices(None)
-        .await
-        .ok()
-        .and_then(|all| all.into_iter().find(|d| d.id == device_id));
-    if let Some(mut d) = stored {
-        d.online = false;
-        d.expires_at = None;
-        if let Err(e) = p.hub.store().upsert_gb_devices(&[d]).await {
-            tracing::warn!(device = %device_id, error = %e, "gb28181: offline state not stored");
-        }
+/// Marks a device offline in the store (its last address kept; name, model and school stay as
+/// stored) and its health as a communication failure.
+pub(crate) async fn mark_offline(p: &Platform, device_id: &str, peer: Peer, why: &str) {
+    let offline = GbDevice {
+        id: device_id.to_owned(),
+        name: String::new(),
+        manufacturer: String::new(),
+        model: String::new(),
+        firmware: String::new(),
+        transport: peer.transport_name().into(),
+        remote: peer.addr.to_string(),
+        online: false,
+        registered_at: None,
+        expires_at: None,
+        last_seen: None,
+        school_id: None,
+    };
+    if let Err(e) = p.writer.write(offline).await {
+        tracing::warn!(device = %device_id, error = %e, "gb28181: offline state not stored");
     }
     if let Err(e) = p
         .hub

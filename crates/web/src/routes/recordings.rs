@@ -272,9 +272,14 @@ fn export_file(segments: &[(Recording, Vec<u8>)], from: i64, to: i64) -> ApiResu
     if frames.is_empty() {
         return Err(ApiError::not_found("recording in that span"));
     }
+    // The footage itself can make this fail (e.g. no parameter sets in its keyframes): say so.
     xiaoan_media::fmp4::mp4_file(&frames).map_err(|e| {
-        tracing::error!(error = %e, "export not assembled");
-        ApiError::internal()
+        tracing::warn!(error = %e, "export not assembled");
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_exportable",
+            format!("the footage of that span cannot be made into an MP4 file: {e}"),
+        )
     })
 }
 

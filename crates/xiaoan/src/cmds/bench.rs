@@ -30,6 +30,8 @@ use xiaoan_store::Store;
 use crate::config::Config;
 use crate::server;
 
+#[path = "bench_all.rs"]
+mod all;
 #[path = "bench_live.rs"]
 mod live;
 
@@ -51,6 +53,8 @@ pub enum Which {
     Gb28181(GbArgs),
     /// Simulated GB/T 28181 cameras → live video on operators' WebSockets.
     Live(live::LiveArgs),
+    /// The alarm-path benchmarks one after another, summed up in one table beside the fsync floor.
+    All(all::AllArgs),
 }
 
 /// Flags of `bench gb28181`.
@@ -132,14 +136,15 @@ pub struct PressArgs {
 /// Runs the chosen benchmark.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.which {
-        Which::Press(p) => press(p).await,
-        Which::Dc09(d) => dc09(d).await,
-        Which::Gb28181(g) => gb28181(g).await,
+        Which::Press(p) => press(p).await.map(drop),
+        Which::Dc09(d) => dc09(d).await.map(drop),
+        Which::Gb28181(g) => gb28181(g).await.map(drop),
         Which::Live(l) => live::run(l).await,
+        Which::All(a) => all::run(a).await,
     }
 }
 
-async fn press(args: PressArgs) -> anyhow::Result<()> {
+async fn press(args: PressArgs) -> anyhow::Result<press_bench::PressReport> {
     let points_per_school = 10;
     let mut running = None;
     let mut _temp = None;
@@ -211,7 +216,7 @@ async fn press(args: PressArgs) -> anyhow::Result<()> {
         report.failed == 0 && report.missing_events == 0,
         "some presses failed or never reached the console"
     );
-    Ok(())
+    Ok(report)
 }
 
 /// CPU time (user + system) of a process so far, from `/proc` (Linux; `None` elsewhere).
@@ -315,7 +320,13 @@ pub(crate) async fn spawn_serve(
     Ok(process)
 }
 
-async fn dc09(args: Dc09Args) -> anyhow::Result<()> {
+/// What `bench dc09` measured: the client's report and the server's CPU time per ACK.
+pub(crate) struct Dc09Figures {
+    report: dc09_bench::Dc09Report,
+    server_us_per_ack: Option<f64>,
+}
+
+async fn dc09(args: Dc09Args) -> anyhow::Result<Dc09Figures> {
     let mut child = None;
     let (to, pid) = match args.to {
         Some(to) => (to, args.pid),
@@ -376,12 +387,14 @@ async fn dc09(args: Dc09Args) -> anyhow::Result<()> {
         report.elapsed.as_secs_f64()
     );
     let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let mut server_us_per_ack = None;
     if let (Some(a), Some(b)) = (server_cpu0, server_cpu1) {
         let cpu = b.saturating_sub(a).as_secs_f64();
+        let per_ack = cpu * 1e6 / (report.acked.max(1) as f64);
+        server_us_per_ack = Some(per_ack);
         println!(
-            "server CPU: {cpu:.2} s ({:.0}% of one core; {:.1} µs per ACK)",
+            "server CPU: {cpu:.2} s ({:.0}% of one core; {per_ack:.1} µs per ACK)",
             cpu / secs * 100.0,
-            cpu * 1e6 / (report.acked.max(1) as f64)
         );
     }
     if let (Some(a), Some(b)) = (own_cpu0, own_cpu1) {
@@ -391,7 +404,10 @@ async fn dc09(args: Dc09Args) -> anyhow::Result<()> {
             cpu / secs * 100.0
         );
     }
-    Ok(())
+    Ok(Dc09Figures {
+        report,
+        server_us_per_ack,
+    })
 }
 
 /// Resident set size of a process in KiB, from `/proc/<pid>/status` (Linux).
@@ -440,7 +456,17 @@ async fn start_gb_child(args: &GbArgs) -> anyhow::Result<GbChild> {
     })
 }
 
-async fn gb28181(args: GbArgs) -> anyhow::Result<()> {
+/// What `bench gb28181` measured.
+pub(crate) struct GbFigures {
+    devices: usize,
+    registered: usize,
+    register_secs: f64,
+    keepalives_per_sec: f64,
+    keepalive_cpu_percent: Option<f64>,
+    rss_max_kib: Option<u64>,
+}
+
+async fn gb28181(args: GbArgs) -> anyhow::Result<GbFigures> {
     use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, Profile, Transport};
 
     let mut child = None;
@@ -575,5 +601,12 @@ async fn gb28181(args: GbArgs) -> anyhow::Result<()> {
         "| client CPU (whole run) | {} |",
         cpu_cell(secs(own_a, own_c), reg_secs + elapsed)
     );
-    Ok(())
+    Ok(GbFigures {
+        devices: n,
+        registered: reg.registered(),
+        register_secs: reg_secs,
+        keepalives_per_sec: kas as f64 / elapsed,
+        keepalive_cpu_percent: secs(cpu_b, cpu_c).map(|c| c / elapsed * 100.0),
+        rss_max_kib: rss_max,
+    })
 }

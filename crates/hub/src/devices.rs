@@ -58,7 +58,10 @@ impl Hub {
     }
 
     async fn write_health(&self, health: DeviceHealth) -> Result<(), StoreError> {
-        self.store.upsert_health(&health).await?;
+        let result = self.store.upsert_health(&health).await;
+        self.storage
+            .report(&result, "device health", self.clock.now());
+        result?;
         self.publish_device(DeviceNews::Health(health));
         Ok(())
     }
@@ -203,7 +206,10 @@ impl Hub {
             .await?;
         }
         if !flush.is_empty() {
-            self.store.upsert_health_many(&flush).await?;
+            let result = self.store.upsert_health_many(&flush).await;
+            self.storage
+                .report(&result, "device health", self.clock.now());
+            result?;
         }
         Ok(failed.len())
     }

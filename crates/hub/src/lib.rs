@@ -12,6 +12,7 @@ pub mod cameras;
 mod devices;
 mod escalator;
 mod metrics;
+mod storage;
 mod writer;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use xiaoan_store::{IdempotencyKey, RaiseOutcome, RaiseRequest, Store, StoreError
 
 pub use devices::{DeviceNews, DeviceRef, device_signal};
 pub use metrics::Metrics;
+pub use storage::StorageState;
 
 /// One committed change, as published to live subscribers.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +68,8 @@ pub struct Hub {
     devices_live: broadcast::Sender<Arc<DeviceNews>>,
     health: Mutex<devices::HealthMap>,
     health_flushed: Mutex<chrono::DateTime<chrono::Utc>>,
+    /// Whether writes work, as the last write found (`storage.rs`).
+    storage: storage::StorageWatch,
 }
 
 impl Hub {
@@ -95,6 +99,7 @@ impl Hub {
             devices_live,
             health: Mutex::new(health),
             health_flushed: Mutex::new(now),
+            storage: storage::StorageWatch::new(now),
         });
         tokio::spawn(writer::run(Arc::downgrade(&hub), queue, signal_queue));
         Ok(hub)
@@ -142,6 +147,16 @@ impl Hub {
         self.devices_live.subscribe()
     }
 
+    /// Whether storage takes writes, as the last write found.
+    pub fn storage_state(&self) -> StorageState {
+        self.storage.current()
+    }
+
+    /// Follows the storage state: changes when a failure episode starts or ends.
+    pub fn watch_storage(&self) -> tokio::sync::watch::Receiver<StorageState> {
+        self.storage.subscribe()
+    }
+
     /// Number of live subscribers.
     pub fn subscribers(&self) -> usize {
         self.live.receiver_count()
@@ -178,10 +193,13 @@ impl Hub {
         actor: &Actor,
     ) -> Result<(Incident, TimelineEntry), StoreError> {
         let _order = self.publish_order.lock().await;
-        let (incident, entry) = self
+        let result = self
             .store
             .apply_command(incident_id, command, actor, self.clock.now())
-            .await?;
+            .await;
+        self.storage
+            .report(&result, "an incident command", self.clock.now());
+        let (incident, entry) = result?;
         self.publish(entry.clone(), incident.clone());
         Ok((incident, entry))
     }

@@ -92,7 +92,10 @@ impl Hub {
     async fn store_signals(&self, jobs: Vec<SignalJob>) {
         let (signals, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.signal, j.reply)).unzip();
-        match self.store.record_signals(&signals).await {
+        let result = self.store.record_signals(&signals).await;
+        self.storage
+            .report(&result, "device signals", self.clock.now());
+        match result {
             Ok(stored) => {
                 for (signal, reply) in stored.into_iter().zip(replies) {
                     let _ = reply.send(Ok(signal));
@@ -110,7 +113,9 @@ impl Hub {
         let (requests, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.request, j.reply)).unzip();
         let _order = self.publish_order.lock().await;
-        let results = match self.store.raise_alarms(&requests, self.clock.now()).await {
+        let batch = self.store.raise_alarms(&requests, self.clock.now()).await;
+        self.storage.report(&batch, "alarms", self.clock.now());
+        let results = match batch {
             Ok(results) => results,
             Err(e) => requests.iter().map(|_| Err(for_each(&e))).collect(),
         };
@@ -128,7 +133,12 @@ impl Hub {
                 Err(e) => {
                     self.metrics.record_store_failure();
                     let alarm = &request.alarm;
-                    tracing::error!(error = %e, point = alarm.alarm_point_id, source = %alarm.source, "alarm NOT stored");
+                    if matches!(e, StoreError::Unavailable(_)) {
+                        // The episode is logged once (`storage.rs`); each refusal only here.
+                        tracing::debug!(error = %e, point = alarm.alarm_point_id, source = %alarm.source, "alarm NOT stored: storage failing");
+                    } else {
+                        tracing::error!(error = %e, point = alarm.alarm_point_id, source = %alarm.source, "alarm NOT stored");
+                    }
                 }
             }
             // The caller may have given up (client gone); the alarm is stored regardless.

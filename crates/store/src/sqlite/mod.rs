@@ -18,6 +18,7 @@
 mod checkpoint;
 mod clips;
 mod directory;
+mod fault;
 mod gb;
 mod incidents;
 mod multirow;
@@ -41,6 +42,8 @@ use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{Directory, Id, User};
 use xiaoan_core::signal::{DeviceHealth, Signal};
+
+pub use fault::{Fault, FaultInjector};
 
 use crate::{
     CameraStorage, NewRecording, Recording, RecordingEnd, RecordingFilter, RecordingSettings,
@@ -86,6 +89,8 @@ pub struct SqliteStore {
     _alive: Arc<()>,
     /// The checkpoint task's connection.
     checkpointer: SqlitePool,
+    /// Makes writes fail on demand (`fault.rs`); off unless a test turns it on.
+    faults: FaultInjector,
 }
 
 impl SqliteStore {
@@ -145,6 +150,7 @@ impl SqliteStore {
             signals: Arc::default(),
             _alive: alive,
             checkpointer,
+            faults: FaultInjector::default(),
         })
     }
 
@@ -163,9 +169,16 @@ impl SqliteStore {
         self.writer.close().await;
     }
 
+    /// The switch that makes this store's writes fail as a full or failing disk would (shared by
+    /// every clone of the store). For tests of the storage-failure paths.
+    pub fn faults(&self) -> FaultInjector {
+        self.faults.clone()
+    }
+
     /// Starts the write transaction every multi-step write runs in. `IMMEDIATE` takes the write
     /// lock up front, so a transaction never fails half-way for want of it.
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.faults.check()?;
         self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await

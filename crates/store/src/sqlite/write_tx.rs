@@ -36,6 +36,8 @@ pub(super) use next_id;
 /// An open write transaction (or, before [`WriteTx::begin_fetch`], the writer connection).
 pub(super) struct WriteTx {
     conn: PoolConnection<Sqlite>,
+    /// The store's fault switch, checked before writes meet their `COMMIT`.
+    faults: super::FaultInjector,
     /// `BEGIN` ran and neither `COMMIT` nor `ROLLBACK` has.
     open: bool,
 }
@@ -44,7 +46,11 @@ impl WriteTx {
     /// Takes the writer connection (waits while another write holds it).
     pub(super) async fn acquire(store: &SqliteStore) -> Result<Self> {
         let conn = store.writer.acquire().await.map_err(map_err)?;
-        Ok(Self { conn, open: false })
+        Ok(Self {
+            conn,
+            faults: store.faults.clone(),
+            open: false,
+        })
     }
 
     /// The connection, for statements inside the open transaction.
@@ -73,6 +79,12 @@ impl WriteTx {
     /// round trip; returns the rows the statements changed. The commit is the fsync
     /// (`synchronous=FULL`).
     pub(super) async fn commit_with(&mut self, sql: &str, args: SqliteArguments) -> Result<u64> {
+        if !sql.is_empty()
+            && let Err(e) = self.faults.check()
+        {
+            self.rollback().await;
+            return Err(e);
+        }
         let text = if sql.is_empty() {
             "COMMIT".to_owned()
         } else {

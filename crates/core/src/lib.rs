@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - [`model`]: the directory: regions, schools, alarm points, devices, people, users.
+//! - [`audit`]: the audit trail's entries, their hash chain and the check that finds a break.
 //! - [`access`]: roles, scopes, what each role may do and see (one table).
 //! - [`incident`]: the incident record, its timeline entries and the pure state machine.
 //! - [`escalation`]: which unclaimed incidents are due to escalate at a given time.
@@ -14,6 +15,7 @@
 //! - [`gb`]: GB/T 28181 devices and channels, and where each channel belongs.
 
 pub mod access;
+pub mod audit;
 pub mod camera;
 pub mod escalation;
 pub mod gb;

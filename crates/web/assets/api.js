@@ -1,6 +1,9 @@
 // api.js — the HTTP API client (docs/ref/api.md): JSON requests with the session cookie,
 // errors as ApiError {status, code, body}, and `Live`, the EventSource wrapper that reports
-// its connection state and hands every incident event (and device news) to the page.
+// its connection state and hands every incident event (and device news) to the page; the
+// storage state goes to the storage banner (storage.js).
+
+import { showStorage } from './storage.js';
 
 export class ApiError extends Error {
   constructor(status, code, body) {
@@ -99,6 +102,7 @@ export class Live {
       try { ev = JSON.parse(m.data); } catch { return; }
       if (ev && ev.incident) this.onEvent(ev);
       else if (ev && ((ev.type === 'signal' && ev.signal) || (ev.type === 'device_health' && ev.health))) this.onDevice(ev);
+      else if (ev && ev.type === 'storage' && ev.storage) showStorage(ev.storage);
     };
     es.onerror = () => {
       this.set('down');

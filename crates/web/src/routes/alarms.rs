@@ -1,5 +1,7 @@
 //! `POST /api/v1/alarms`: the one-key press from a phone or the gate-house PC. Answered `201`
-//! only after the alarm is stored durably; an `Idempotency-Key` makes retries safe.
+//! only after the alarm is stored durably; an `Idempotency-Key` makes retries safe. When storage
+//! cannot take the alarm the answer is `503 storage_unavailable` with a message in Chinese and
+//! English: the press was not stored, the page retries with the same key.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use xiaoan_core::access::{self, Action};
 use xiaoan_core::incident::NewAlarm;
-use xiaoan_store::IdempotencyKey;
+use xiaoan_store::{IdempotencyKey, StoreError};
 
 use super::require;
 use crate::auth::CurrentUser;
@@ -98,7 +100,11 @@ pub(crate) async fn raise(
         raised_at: now,
         details: serde_json::Value::Null,
     };
-    let outcome = state.hub.raise(&alarm, key.as_ref()).await?;
+    let outcome = state
+        .hub
+        .raise(&alarm, key.as_ref())
+        .await
+        .map_err(not_stored)?;
     tracing::warn!(
         incident = outcome.incident.id,
         school = point.school_id,
@@ -115,4 +121,19 @@ pub(crate) async fn raise(
             json!({ "incident_id": outcome.incident.id, "joined": outcome.joined, "incident": view }),
         ),
     ))
+}
+
+/// What the presser is told when the alarm could not be stored. The hub has logged the storage
+/// failure once for the episode, so nothing is logged per press here.
+pub(crate) const NOT_STORED: &str = "存储故障：报警未能保存，请重试或直接拨打110。 / Storage failure: the alarm was NOT saved; retry or call 110 directly.";
+
+fn not_stored(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Unavailable(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            NOT_STORED,
+        ),
+        other => other.into(),
+    }
 }

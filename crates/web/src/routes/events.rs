@@ -135,10 +135,23 @@ async fn pump(
     if !catch_up(&state, &user, &tx, &mut last).await {
         return;
     }
+    // The storage state: sent at once (a console that reconnects learns it), then on every
+    // change; no event id, it is not replayed.
+    let mut storage = state.hub.watch_storage();
+    let first = storage.borrow_and_update().clone();
+    if !send_storage(&tx, &first).await {
+        return;
+    }
     let mut check = tokio::time::interval(SESSION_CHECK);
     check.tick().await;
     loop {
         tokio::select! {
+            changed = storage.changed() => {
+                let now = storage.borrow_and_update().clone();
+                if changed.is_err() || !send_storage(&tx, &now).await {
+                    return;
+                }
+            }
             _ = tx.closed() => return,
             _ = state.shutdown.cancelled() => return,
             _ = check.tick() => {
@@ -183,6 +196,17 @@ async fn pump(
             },
         }
     }
+}
+
+/// Sends the storage state (`{"type": "storage", "storage": {...}}`); every user sees it.
+async fn send_storage(
+    tx: &mpsc::Sender<Result<Event, Infallible>>,
+    storage: &xiaoan_hub::StorageState,
+) -> bool {
+    let data = serde_json::json!({ "type": "storage", "storage": storage });
+    tx.send(Ok(Event::default().data(data.to_string())))
+        .await
+        .is_ok()
 }
 
 /// Sends a signal or health change if the user may see it (no event id: not replayed).

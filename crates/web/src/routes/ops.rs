@@ -1,4 +1,4 @@
-//! `GET /healthz` (no auth) and `GET /metrics` (Prometheus text, supervisors and sysadmins).
+//! `GET /healthz` (no auth; the storage state included) and `GET /metrics` (Prometheus text, supervisors and sysadmins).
 
 use std::fmt::Write;
 
@@ -15,20 +15,35 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+/// `ok` only when the store answers a read and the last write worked. A storage-failure episode
+/// (`xiaoan_hub::StorageState`) answers `503` with `status: "storage_failure"` and the state, so a
+/// monitor sees that alarms cannot be saved even while reads still work.
 pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
-    match state.hub.store().last_event_id().await {
-        Ok(_) => Json(json!({ "status": "ok" })).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: storage failing");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({ "status": "storage_unavailable", "error": "storage is not answering" }),
-                ),
-            )
-                .into_response()
-        }
+    let storage = state.hub.storage_state();
+    if let Err(e) = state.hub.store().last_event_id().await {
+        tracing::error!(error = %e, "health check: storage failing");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "storage_unavailable",
+                "error": "storage is not answering",
+                "storage": storage,
+            })),
+        )
+            .into_response();
     }
+    if !storage.ok {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "storage_failure",
+                "error": "存储故障：报警无法保存 / Storage failure: alarms cannot be saved",
+                "storage": storage,
+            })),
+        )
+            .into_response();
+    }
+    Json(json!({ "status": "ok", "storage": storage })).into_response()
 }
 
 pub(crate) async fn metrics(
@@ -71,6 +86,12 @@ pub(crate) async fn metrics(
             st.as_str()
         );
     }
+    let storage = state.hub.storage_state();
+    let _ = writeln!(
+        out,
+        "# HELP xiaoan_storage_ok 1 while writes work, 0 during a storage failure (alarms NOT stored).\n# TYPE xiaoan_storage_ok gauge\nxiaoan_storage_ok {}",
+        u8::from(storage.ok)
+    );
     let _ = writeln!(
         out,
         "# HELP xiaoan_live_subscribers Open event streams.\n# TYPE xiaoan_live_subscribers gauge\nxiaoan_live_subscribers {}",

@@ -112,7 +112,14 @@ async fn handle(ctx: &Ctx, frame: &Frame, peer: &str) -> Option<Vec<u8>> {
         ..
     } = decision;
     if let Err(e) = execute(&ctx.hub, alarms, signals, seen.as_ref(), condition.as_ref()).await {
-        tracing::error!(%peer, account = %frame.header.account, seq = frame.header.seq, error = %e, "DC-09 frame NOT stored: no ACK, the panel will retry");
+        // No reply at all (not NAK, which asks for a clock correction, nor DUH, which says the
+        // message is unusable): the panel times out and retransmits or fails over to its
+        // back-up receiver. A failing disk is logged once per episode by the hub.
+        if matches!(e, StoreError::Unavailable(_)) {
+            tracing::debug!(%peer, account = %frame.header.account, seq = frame.header.seq, error = %e, "DC-09 frame NOT stored (storage failing): no ACK, the panel will retry");
+        } else {
+            tracing::error!(%peer, account = %frame.header.account, seq = frame.header.seq, error = %e, "DC-09 frame NOT stored: no ACK, the panel will retry");
+        }
         return None;
     }
     let encoded = reply.encode(frame, now);

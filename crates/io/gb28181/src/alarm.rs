@@ -1,7 +1,8 @@
 //! A device's `Notify`/`Alarm` → what it asks for: an incident at the alarm point its channel is
 //! bound to (priority 1 at a one-key point, else the device's `AlarmPriority` or the kind's
 //! default), or a device-health signal for faults; an alarm from an unbound channel is shown to
-//! supervisors as a signal. Retransmitted alarms share one idempotency key.
+//! supervisors as a signal. Retransmitted alarms share one idempotency key. An alarm that could not
+//! be stored is answered `503` (`not_stored`), never `200`.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -9,6 +10,7 @@ use sha2::{Digest, Sha256};
 use xiaoan_core::incident::{Actor, NewAlarm};
 use xiaoan_core::signal::{HealthState, Severity, Signal};
 use xiaoan_manscdp::{AlarmNotify, Body, Route};
+use xiaoan_sip::{Request, Response};
 use xiaoan_store::{IdempotencyKey, RaiseRequest, StoreError};
 
 use crate::peer::Peer;
@@ -110,6 +112,31 @@ pub fn effect(
         })),
     }
 }
+
+/// The answer to an alarm that could not be stored: `503 Service Unavailable` with
+/// `Retry-After`, never `200`, so the device retries in a new transaction (or fails over to
+/// another platform). A failing disk is logged once per episode by the hub; here only at debug
+/// level, so a device retrying in a loop does not flood the log. Any other failure is an error.
+pub fn not_stored(p: &Platform, req: &Request, device: &str, e: &StoreError) -> Response {
+    let (status, retry_after) = match e {
+        StoreError::Unavailable(_) => {
+            tracing::debug!(%device, error = %e, "gb28181 alarm NOT stored (storage failing): 503, the device retries");
+            (503, true)
+        }
+        _ => {
+            tracing::error!(%device, error = %e, "gb28181 alarm NOT stored: 500, the device retries");
+            (500, false)
+        }
+    };
+    let mut resp = p.reply(req, status);
+    if retry_after {
+        resp.headers.push("Retry-After", RETRY_AFTER_SECS);
+    }
+    resp
+}
+
+/// What a `503` asks the device to wait before trying again.
+const RETRY_AFTER_SECS: &str = "5";
 
 /// Commits the effect (the caller answers `200 OK` only after this succeeds).
 pub async fn commit(p: &Platform, e: &Effect) -> Result<(), StoreError> {

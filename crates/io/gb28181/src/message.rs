@@ -63,8 +63,7 @@ pub(crate) async fn handle(p: &Arc<Platform>, req: &Request, peer: Peer) -> Opti
             let now = p.hub.clock().now();
             let effect = alarm::effect(p, &sender, &body, notify, peer, now);
             if let Err(e) = alarm::commit(p, &effect).await {
-                tracing::error!(device = %sender, error = %e, "gb28181 alarm NOT stored: no 200, the device retries");
-                return Some(p.reply(req, 500));
+                return Some(alarm::not_stored(p, req, &sender, &e));
             }
             let _ = p.hub.device_seen(&p.device_ref(&sender)).await;
             let p2 = p.clone();

@@ -76,6 +76,12 @@ fn header(b: &[u8], at: usize) -> Option<([u8; 4], usize, usize)> {
     (total >= hlen).then_some((kind, hlen, total))
 }
 
+/// The complete top-level box at `at`: its type and total length.
+pub(crate) fn top_level(b: &[u8], at: usize) -> Option<([u8; 4], usize)> {
+    let (kind, _, total) = header(b, at)?;
+    (at.checked_add(total)? <= b.len()).then_some((kind, total))
+}
+
 /// Children of a container box's payload `[start, end)`.
 fn children(b: &[u8], start: usize, end: usize) -> Vec<([u8; 4], usize, usize)> {
     let mut out = Vec::new();

@@ -9,15 +9,20 @@
 //! - [`retention`] — by age, quota and free space, oldest first, never footage an incident
 //!   protects.
 //! - [`boxes`] — the small MP4 box walker both of them read files with.
+//! - [`init`] — the parameter sets of a segment's init (`avcC`/`hvcC`), for footage whose
+//!   keyframes carry none in-band.
 //!
 //! The layout and the rules are in `docs/design/recording.md`. Nothing here transcodes.
 
 pub mod boxes;
 pub mod check;
 mod disk;
+pub mod init;
 pub mod recorder;
 pub mod retention;
 mod segment;
+
+pub use disk::free_bytes;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use chrono::{TimeZone, Utc};
 use tokio_util::sync::CancellationToken;
-use xiaoan_media::{Frame, TIMESCALE, Track, ViewerItem, fmp4};
+use xiaoan_media::{Frame, TIMESCALE, Track, VideoParams, ViewerItem, fmp4};
 use xiaoan_store::{NewRecording, RecordingEnd, Store};
 
 use crate::segment::SegmentFile;
@@ -126,7 +126,8 @@ impl Recorder {
             .single()
             .map_or_else(|| "unknown".into(), |t| t.format("%Y-%m-%d").to_string());
         let rel = format!("video/{}/{day}/{start_ms}.mp4", self.camera_id);
-        let params = xiaoan_media::VideoParams::from_frame(key).ok();
+        // The init describes the segment: a keyframe need not carry its parameter sets.
+        let params = crate::init::params(&init).or_else(|| VideoParams::from_frame(key).ok());
         let id = self
             .store
             .insert_recording(&NewRecording {

@@ -58,6 +58,10 @@ fn twelve_seconds() -> Vec<Frame> {
 }
 
 async fn record(config: &RecordConfig, store: Arc<dyn Store>) {
+    record_frames(config, store, twelve_seconds()).await;
+}
+
+async fn record_frames(config: &RecordConfig, store: Arc<dyn Store>, frames: Vec<Frame>) {
     let track = Arc::new(Track::new(TrackConfig::default()));
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(recorder::run(
@@ -68,7 +72,7 @@ async fn record(config: &RecordConfig, store: Arc<dyn Store>) {
         shutdown.clone(),
     ));
     tokio::time::sleep(Duration::from_millis(50)).await;
-    for f in twelve_seconds() {
+    for f in frames {
         track.push(f).unwrap();
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -210,6 +214,66 @@ async fn segments_index_check_and_retention() {
             .warning
             .is_some()
     );
+}
+
+/// The frame without its SPS/PPS NAL units.
+fn strip_sets(f: Frame) -> Frame {
+    use xiaoan_media::nal;
+    let mut data = Vec::new();
+    for unit in nal::split_annexb(&f.data) {
+        if !matches!(
+            nal::nal_type(f.codec, unit),
+            Some(nal::h264_type::SPS | nal::h264_type::PPS)
+        ) {
+            data.extend_from_slice(&[0, 0, 0, 1]);
+            data.extend_from_slice(unit);
+        }
+    }
+    Frame {
+        data: data.into(),
+        ..f
+    }
+}
+
+/// A camera that sends its parameter sets once (the SDP, or the first keyframe) and never
+/// again: every segment after the first starts at a keyframe without SPS/PPS in-band, and is
+/// still described in the index from its init and decodes.
+#[tokio::test]
+async fn keyframes_without_in_band_parameter_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let mut config = RecordConfig::new(dir.path().to_owned());
+    config.segment_secs = 4;
+    config.min_free_bytes = 0;
+    let frames: Vec<Frame> = twelve_seconds()
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| if i < 25 { f } else { strip_sets(f) })
+        .collect();
+    assert!(
+        frames[25..]
+            .iter()
+            .all(|f| xiaoan_media::VideoParams::from_frame(f).is_err())
+    );
+    record_frames(&config, store.clone(), frames).await;
+    let rows = store
+        .list_recordings(&RecordingFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for r in &rows {
+        assert!(r.codec.starts_with("avc1."), "{r:?}");
+        assert_eq!((r.width, r.height), (640, 360), "{r:?}");
+        assert_eq!(r.frames, 100);
+        let path = dir.path().join(&r.path);
+        let data = std::fs::read(&path).unwrap();
+        let params = xiaoan_record::init::params(&data).unwrap();
+        assert_eq!(params.codec_string, r.codec);
+        if ffmpeg() {
+            assert!(decodes(&path), "{} does not decode", r.path);
+            assert!((duration(&path) - 4.0).abs() < 0.05);
+        }
+    }
 }
 
 /// A second connection to the database, for what only tests do.

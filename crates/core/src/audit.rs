@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::incident::Actor;
+use crate::incident::{Actor, EntryKind, Incident, TimelineEntry};
 use crate::model::{Id, User};
 
 /// The `prev_hash` of the first entry: 64 zeros.
@@ -108,6 +108,52 @@ impl NewAuditEntry {
             school_id: None,
             detail: serde_json::Value::Null,
         }
+    }
+}
+
+/// The audit action of an incident step (`incident.claim`, ...); `None` for the centre's own
+/// receipt, which the raise's entry already records.
+pub fn step_action(kind: EntryKind) -> Option<&'static str> {
+    Some(match kind {
+        EntryKind::Received => return None,
+        EntryKind::Raised => "incident.raise",
+        EntryKind::Joined => "incident.join",
+        EntryKind::Escalated => "incident.escalate",
+        EntryKind::Claimed => "incident.claim",
+        EntryKind::Dispatched => "incident.dispatch",
+        EntryKind::Arrived => "incident.arrive",
+        EntryKind::Resolved => "incident.resolve",
+        EntryKind::Closed => "incident.close",
+        EntryKind::AccidentalReported => "incident.report_accidental",
+        EntryKind::Note => "incident.note",
+    })
+}
+
+impl NewAuditEntry {
+    /// The entry for one stored step of `incident` (as it stands after the step), recorded at
+    /// `at`; `None` for steps that are not actions ([`step_action`]).
+    pub fn of_step(incident: &Incident, step: &TimelineEntry, at: DateTime<Utc>) -> Option<Self> {
+        let action = step_action(step.kind)?;
+        let actor = AuditActor::of_step(&step.actor, &incident.source, &incident.details);
+        let mut detail = serde_json::Map::new();
+        detail.insert("event".into(), step.id.into());
+        detail.insert("state".into(), incident.state.as_str().into());
+        if let Some(note) = &step.note {
+            detail.insert("note".into(), note.clone().into());
+        }
+        if !step.data.is_null() {
+            detail.insert("data".into(), step.data.clone());
+        }
+        Some(Self {
+            at,
+            actor,
+            action: action.to_owned(),
+            object_kind: "incident".to_owned(),
+            object_id: Some(incident.id.to_string()),
+            incident_id: Some(incident.id),
+            school_id: Some(incident.school_id),
+            detail: serde_json::Value::Object(detail),
+        })
     }
 }
 

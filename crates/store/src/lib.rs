@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use xiaoan_core::TransitionError;
+use xiaoan_core::audit::{AuditRecord, ChainBreak, ChainCheck, ChainSummary, NewAuditEntry};
 use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_core::incident::{Actor, Command, Incident, IncidentState, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{AlarmPoint, Device, Directory, Id, Person, Region, School, User};
@@ -149,6 +150,17 @@ pub struct GbChannelFilter {
 pub struct LoggedEvent {
     pub entry: TimelineEntry,
     pub incident: Incident,
+}
+
+/// Which audit entries to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only entries about this incident.
+    pub incident_id: Option<Id>,
+    /// Only entries numbered above this (0: from the first).
+    pub after_seq: i64,
+    /// In sequence order, at most this many (None: all).
+    pub limit: Option<u32>,
 }
 
 /// Durable storage for xiaoan. Every method is scoped by arguments only; authorization is the
@@ -287,6 +299,40 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<ClipProtection>;
     /// Rows of `protected_spans` (released ones too), of one camera or all, by start.
     async fn clip_protections(&self, camera_id: Option<&str>) -> Result<Vec<ClipProtection>>;
+
+    /// Appends entries to the audit trail, in order, durably, each linked to the one before
+    /// (appends are serialized: there is one chain). Returns them as stored.
+    async fn append_audit(&self, entries: &[NewAuditEntry]) -> Result<Vec<AuditRecord>>;
+    /// Audit entries matching the filter, in sequence order, every column as stored.
+    async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
+    /// Walks the whole audit chain from entry 1: `Ok(Err(..))` names its first broken link.
+    async fn verify_audit(&self) -> Result<std::result::Result<ChainSummary, ChainBreak>> {
+        const PAGE: u32 = 5000;
+        let mut check = ChainCheck::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .audit_entries(&AuditFilter {
+                    incident_id: None,
+                    after_seq: after,
+                    limit: Some(PAGE),
+                })
+                .await?;
+            for r in &page {
+                if let Err(b) = check.push(r) {
+                    return Ok(Err(b));
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE as usize => after = last.seq,
+                _ => break,
+            }
+        }
+        Ok(Ok(ChainSummary {
+            entries: check.entries(),
+            last_hash: check.last_hash().to_owned(),
+        }))
+    }
 
     /// Records a segment that just opened (state `open`); returns its id.
     async fn insert_recording(&self, rec: &NewRecording) -> Result<i64>;

@@ -11,6 +11,7 @@
 //! other backends can reuse them). Times are whole milliseconds so every backend can store them
 //! exactly.
 
+mod audit;
 mod clips;
 mod commands;
 mod directory;
@@ -23,6 +24,7 @@ mod signals;
 
 use std::fmt::Display;
 
+pub use audit::*;
 pub use clips::*;
 pub use commands::*;
 pub use directory::*;
@@ -63,6 +65,7 @@ macro_rules! conformance_tests {
             gb_devices_catalogs_and_bindings,
             clips_and_protected_spans,
             recordings_index,
+            audit_trail,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {

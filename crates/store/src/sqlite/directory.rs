@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::SqliteConnection;
 use xiaoan_core::access::Scope;
+use xiaoan_core::audit::{AuditActor, NewAuditEntry};
 use xiaoan_core::model::{AlarmPoint, Device, Directory, Id, Person, Region, School, User};
 
 use super::rows::{
@@ -109,6 +110,14 @@ pub(super) async fn seed(store: &SqliteStore, seed: &DirectorySeed) -> Result<()
     for (u, hash) in &seed.users {
         insert_user(&mut tx, u, hash).await?;
     }
+    // Each user created is an audit entry of the system's, in the same commit.
+    let now = chrono::Utc::now();
+    let created: Vec<NewAuditEntry> = seed
+        .users
+        .iter()
+        .map(|(u, _)| user_created(u, now))
+        .collect();
+    super::audit::append_in(&mut tx, &created).await?;
     tx.commit().await.map_err(map_err)?;
     tracing::info!(
         regions = seed.regions.len(),
@@ -118,6 +127,27 @@ pub(super) async fn seed(store: &SqliteStore, seed: &DirectorySeed) -> Result<()
         "directory seeded"
     );
     Ok(())
+}
+
+/// The audit entry of a user created by seeding (never the password hash).
+fn user_created(u: &User, now: chrono::DateTime<chrono::Utc>) -> NewAuditEntry {
+    let mut e = NewAuditEntry::new(
+        now,
+        AuditActor::principal("system"),
+        "user.create",
+        "user",
+        Some(u.id.to_string()),
+    );
+    e.school_id = u.scopes.iter().find_map(|s| match s {
+        Scope::School(id) => Some(*id),
+        _ => None,
+    });
+    e.detail = serde_json::json!({
+        "username": u.username,
+        "display_name": u.display_name,
+        "role": u.role.as_str(),
+    });
+    e
 }
 
 async fn insert_user(conn: &mut SqliteConnection, u: &User, hash: &str) -> Result<()> {

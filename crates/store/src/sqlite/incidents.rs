@@ -7,17 +7,19 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, AssertSqlSafe, Row, SqliteConnection};
+use xiaoan_core::audit::NewAuditEntry;
 use xiaoan_core::incident::{
     self as domain, Actor, Command, Incident, NewAlarm, RaiseDecision, TimelineEntry,
 };
 use xiaoan_core::model::Id;
 
+use super::audit::audit_last_sql;
 use super::rows::{
     EntryRow, IncidentRow, convert_all, entry_columns, from_json, incident_columns,
     incident_json_columns, to_json, ts,
 };
 use super::write_tx::{WriteTx, Writes, next_id};
-use super::{SqliteStore, map_err, multirow, signals};
+use super::{SqliteStore, audit, map_err, multirow, signals};
 use crate::{
     IdempotencyKey, IncidentFilter, LoggedEvent, RaiseOutcome, RaiseRequest, Result, StoreError,
 };
@@ -30,6 +32,7 @@ pub(super) async fn raise(
 ) -> Result<RaiseOutcome> {
     let mut tx = store.begin_write().await?;
     let outcome = raise_in(&mut tx, alarm, key, now).await?;
+    audit::append_in(&mut tx, &audit_of(&outcome, now)).await?;
     tx.commit().await.map_err(map_err)?;
     Ok(outcome)
 }
@@ -104,7 +107,9 @@ async fn raise_batch_in(
                 next_id!("timeline_entries"),
                 " AS next_entry, ",
                 next_id!("signals"),
-                " AS next_signal; \
+                " AS next_signal, ",
+                audit_last_sql!(),
+                "; \
                  SELECT 'k' AS batch_row, k.principal, k.key, k.incident_id, k.joined \
                  FROM json_each(?) AS j JOIN idempotency_keys AS k \
                  ON k.principal = json_extract(j.value, '$[0]') \
@@ -128,6 +133,8 @@ async fn raise_batch_in(
     let mut stored_keys: Vec<(String, String, Id, bool)> = Vec::new();
     // Next incident, timeline entry and signal ids.
     let mut next_ids = None;
+    // Where the audit chain ends.
+    let mut chain = None;
     let mut schools: HashMap<Id, Id> = HashMap::new();
     let mut open_at: HashMap<Id, Id> = HashMap::new();
     // Incidents read or written in this batch, as they stand now.
@@ -149,6 +156,7 @@ async fn raise_batch_in(
                     row.try_get::<i64, _>("next_entry").map_err(map_err)?,
                     row.try_get::<i64, _>("next_signal").map_err(map_err)?,
                 ));
+                chain = Some(audit::ChainEnd::from_row(row)?);
             }
             "p" => {
                 let id: Id = row.try_get("id").map_err(map_err)?;
@@ -313,6 +321,14 @@ async fn raise_batch_in(
         })
         .collect();
     push_keys(&mut writes, &key_rows, now)?;
+    // The audit entries of every step written, at the end of the chain, in the same commit.
+    let mut chain = chain.ok_or(StoreError::NotFound("audit chain end"))?;
+    let steps: Vec<_> = results
+        .iter()
+        .flatten()
+        .flat_map(|o| audit_of(o, now))
+        .collect();
+    audit::push_inserts(&mut writes, &chain.seal(&steps));
     // Signals queued by other callers meanwhile share this commit.
     let signal_jobs = coming.take();
     let committed = match signals::push_inserts(&mut writes, &signal_jobs, next_ids.2) {
@@ -474,6 +490,8 @@ pub(super) async fn apply_command(
     update_incident(&mut tx, &next).await?;
     entry.incident_id = next.id;
     entry.id = insert_entry(&mut tx, &entry).await?;
+    let step = NewAuditEntry::of_step(&next, &entry, now);
+    audit::append_in(&mut tx, step.as_slice()).await?;
     tx.commit().await.map_err(map_err)?;
     tracing::info!(
         incident = next.id,
@@ -497,6 +515,15 @@ async fn load_incident(conn: &mut SqliteConnection, id: Id) -> Result<Option<Inc
     .map_err(map_err)?
     .map(Incident::try_from)
     .transpose()
+}
+
+/// The audit entries of what a raise wrote (none for a replay).
+fn audit_of(outcome: &RaiseOutcome, now: DateTime<Utc>) -> Vec<NewAuditEntry> {
+    outcome
+        .entries
+        .iter()
+        .filter_map(|e| NewAuditEntry::of_step(&outcome.incident, e, now))
+        .collect()
 }
 
 fn role_text(actor: &Actor) -> Option<&'static str> {

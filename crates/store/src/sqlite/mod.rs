@@ -15,6 +15,7 @@
 //! Reads go through `reader`, a small pool of `query_only` connections; WAL lets them run while
 //! the writer commits.
 
+mod audit;
 mod checkpoint;
 mod clips;
 mod directory;
@@ -38,6 +39,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
+use xiaoan_core::audit::{AuditRecord, NewAuditEntry};
 use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{Directory, Id, User};
@@ -45,6 +47,7 @@ use xiaoan_core::signal::{DeviceHealth, Signal};
 
 pub use fault::{Fault, FaultInjector};
 
+use crate::AuditFilter;
 use crate::{
     CameraStorage, NewRecording, Recording, RecordingEnd, RecordingFilter, RecordingSettings,
     RetentionHold,
@@ -380,6 +383,14 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<GbChannel> {
         gb::bind_channel(self, channel_id, device_id, school_id, alarm_point_id, now).await
+    }
+
+    async fn append_audit(&self, entries: &[NewAuditEntry]) -> Result<Vec<AuditRecord>> {
+        audit::append(self, entries).await
+    }
+
+    async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        audit::list(self, filter).await
     }
 
     async fn insert_recording(&self, rec: &NewRecording) -> Result<i64> {

@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use xiaoan_core::access::Role;
 use xiaoan_hub::cameras::CameraEntry;
-use xiaoan_media::{Codec, Frame, TIMESCALE};
-use xiaoan_record::boxes;
+use xiaoan_media::{Codec, Frame, ParameterSets, TIMESCALE, VideoParams};
+use xiaoan_record::{boxes, init};
 use xiaoan_store::{Recording, RecordingFilter};
 
 use super::devices::sees_device_item;
@@ -219,8 +219,29 @@ fn codec_of(codec_string: &str) -> Option<Codec> {
     }
 }
 
+/// A keyframe with the segment's parameter sets (from its init) put in front when it carries
+/// none in-band: cameras that send SPS/PPS only in the SDP record keyframes without them, and
+/// one export file may join segments whose inits differ.
+fn with_parameter_sets(params: &VideoParams, data: Vec<u8>) -> Vec<u8> {
+    let mut sets = ParameterSets::new(params.codec);
+    sets.observe(&data);
+    if sets.params().is_ok() {
+        return data;
+    }
+    let units = params.vps.iter().chain([&params.sps, &params.pps]);
+    let mut out = Vec::with_capacity(data.len() + 128);
+    for unit in units {
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(unit);
+    }
+    out.extend_from_slice(&data);
+    out
+}
+
 /// The frames of one segment file's complete fragments that overlap `[from, to)` (whole GOPs),
 /// decode times shifted by `offset`; returns them with the decode time where the file ends.
+/// The codec and parameter sets come from the file's init (`avcC`/`hvcC`), the index's codec
+/// string only when the init cannot be read.
 fn segment_frames(
     rec: &Recording,
     bytes: &[u8],
@@ -229,7 +250,11 @@ fn segment_frames(
     to: i64,
     out: &mut Vec<Frame>,
 ) -> Option<i64> {
-    let codec = codec_of(&rec.codec)?;
+    let params = init::params(bytes);
+    let codec = params
+        .as_ref()
+        .map(|p| p.codec)
+        .or_else(|| codec_of(&rec.codec))?;
     let walk = boxes::walk(bytes);
     for frag in &walk.fragments {
         let base = i64::try_from(frag.base_dts).ok()?;
@@ -244,6 +269,12 @@ fn segment_frames(
         for s in &frag.samples {
             let end = at.checked_add(s.size as usize)?;
             let data = xiaoan_media::nal::avcc_to_annexb(bytes.get(at..end)?).ok()?;
+            let data = match &params {
+                Some(p) if xiaoan_media::nal::is_keyframe(codec, &data) => {
+                    with_parameter_sets(p, data)
+                }
+                _ => data,
+            };
             out.push(Frame::from_annexb(codec, dts + s.cts, dts, data.into()));
             at = end;
             dts += i64::from(s.duration);
@@ -395,4 +426,133 @@ pub(crate) async fn storage(
         "warning": settings.as_ref().and_then(|s| s.warning.clone()),
         "updated": settings.as_ref().and_then(|s| time(s.updated_ms)),
     })))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use xiaoan_media::clip::{TESTSRC_H264, frames};
+    use xiaoan_media::{fmp4, nal};
+
+    /// The frame without its SPS/PPS NAL units, as a camera that sends them only out of band.
+    fn strip_sets(f: &Frame) -> Frame {
+        let mut data = Vec::new();
+        for unit in nal::split_annexb(&f.data) {
+            if !matches!(
+                nal::nal_type(Codec::H264, unit),
+                Some(nal::h264_type::SPS | nal::h264_type::PPS)
+            ) {
+                data.extend_from_slice(&[0, 0, 0, 1]);
+                data.extend_from_slice(unit);
+            }
+        }
+        Frame {
+            data: data.into(),
+            ..f.clone()
+        }
+    }
+
+    /// A segment file as the recorder writes it: init, then one fragment per GOP.
+    fn segment(params: &VideoParams, frames: &[Frame]) -> Vec<u8> {
+        let origin = frames[0].dts;
+        let mut out = fmp4::init_segment(params).unwrap().to_vec();
+        for (seq, gop) in (1..).zip(fmp4::gops(frames)) {
+            out.extend_from_slice(&fmp4::fragment_rebased(seq, gop, 3600, origin).unwrap());
+        }
+        out
+    }
+
+    fn row(id: i64, start_ms: i64, codec: &str) -> Recording {
+        Recording {
+            id,
+            camera_id: "cam".into(),
+            path: String::new(),
+            start_ms,
+            end_ms: start_ms + 4000,
+            start_pts: 0,
+            end_pts: 360_000,
+            frames: 100,
+            bytes: 0,
+            codec: codec.into(),
+            width: 640,
+            height: 360,
+            open: false,
+        }
+    }
+
+    #[test]
+    fn export_takes_parameter_sets_from_the_init_when_keyframes_carry_none() {
+        let clip = frames(TESTSRC_H264, 25).unwrap();
+        let params = VideoParams::from_frame(clip.iter().find(|f| f.is_keyframe).unwrap()).unwrap();
+        let stripped: Vec<Frame> = clip.iter().map(strip_sets).collect();
+        assert!(
+            stripped.iter().all(|f| VideoParams::from_frame(f).is_err()),
+            "the test footage must carry no in-band parameter sets"
+        );
+        // Two 4 s segments; the index's codec string is empty (as an older recorder left it
+        // for such footage), so only the init can say what the footage is.
+        let second: Vec<Frame> = stripped
+            .iter()
+            .map(|f| Frame {
+                pts: f.pts + 360_000,
+                dts: f.dts + 360_000,
+                ..f.clone()
+            })
+            .collect();
+        let segments = vec![
+            (row(1, 1_000_000, ""), segment(&params, &stripped)),
+            (row(2, 1_004_000, ""), segment(&params, &second)),
+        ];
+        let file = export_file(&segments, 1_000_000, 1_008_000).unwrap();
+        assert_eq!(&file[4..8], b"ftyp");
+        // The export's own init carries the camera's parameter sets.
+        assert_eq!(init::params(&file), Some(params));
+        let walk = boxes::walk(&file);
+        assert_eq!(walk.frames(), 200);
+        assert_eq!(walk.end_dts(), 720_000);
+
+        let ffmpeg = std::process::Command::new("ffmpeg")
+            .arg("-version")
+            .output();
+        if ffmpeg.is_err() {
+            eprintln!("ffmpeg not found: the export is not decoded");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.mp4");
+        std::fs::write(&path, &file).unwrap();
+        let out = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-xerror", "-i"])
+            .arg(&path)
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn keyframes_with_in_band_sets_are_left_alone() {
+        let clip = frames(TESTSRC_H264, 25).unwrap();
+        let key = clip.iter().find(|f| f.is_keyframe).unwrap();
+        let params = VideoParams::from_frame(key).unwrap();
+        assert_eq!(
+            with_parameter_sets(&params, key.data.to_vec()),
+            key.data.to_vec()
+        );
+        let bare = strip_sets(key);
+        let fixed = with_parameter_sets(&params, bare.data.to_vec());
+        assert_eq!(
+            VideoParams::from_frame(&Frame {
+                data: fixed.into(),
+                ..bare
+            })
+            .unwrap(),
+            params
+        );
+    }
 }

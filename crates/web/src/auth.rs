@@ -25,6 +25,7 @@ use xiaoan_store::Session;
 
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
+use crate::routes::audit;
 use crate::state::AppState;
 
 /// Name of the session cookie.
@@ -218,9 +219,16 @@ pub(crate) async fn login(
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false);
+    let tried = record.as_ref().map(|r| (r.user.clone(), r.disabled));
     let Some(record) = record.filter(|_| ok && usable) else {
         state.limiter.fail(&name, now);
         tracing::info!(username = %name, "login refused");
+        let why = match &tried {
+            Some((_, true)) => "disabled",
+            Some(_) => "bad_password",
+            None => "unknown_user",
+        };
+        audit::login_refused(&state, &name, tried.as_ref().map(|t| &t.0), why).await;
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
@@ -241,6 +249,7 @@ pub(crate) async fn login(
         })
         .await?;
     tracing::info!(username = %name, role = record.user.role.as_str(), "login");
+    audit::login_succeeded(&state, &record.user).await?;
     let cookie = session_cookie(&state, &token, state.settings.session_idle.num_seconds());
     let body = json!({ "token": token, "expires_at": expires_at, "user": record.user });
     Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())
@@ -252,6 +261,7 @@ pub(crate) async fn logout(
     user: CurrentUser,
 ) -> ApiResult<Response> {
     state.hub.store().delete_session(&user.token_hash).await?;
+    audit::logged_out(&state, &user).await?;
     let cookie = session_cookie(&state, "", 0);
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response())
 }

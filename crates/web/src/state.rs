@@ -9,6 +9,7 @@ use xiaoan_hub::cameras::Cameras;
 
 use crate::auth::LoginLimiter;
 use crate::devices_port::DevicePort;
+use crate::routes::audit::ViewThrottle;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -43,6 +44,8 @@ pub struct AppState {
     pub devices: Option<Arc<dyn DevicePort>>,
     /// The cameras and their live streams.
     pub cameras: Arc<Cameras>,
+    /// Which footage reads were recorded in the audit trail lately.
+    pub(crate) views: Arc<ViewThrottle>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             shutdown,
             devices: None,
             cameras: Arc::default(),
+            views: Arc::default(),
         }
     }
 

@@ -22,6 +22,7 @@ use xiaoan_core::model::{Directory, Id, User};
 use xiaoan_hub::cameras::CameraEntry;
 use xiaoan_media::{Track, ViewerItem};
 
+use super::audit;
 use super::devices::sees_device_item;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -144,6 +145,9 @@ pub(crate) async fn live(
         .filter(|e| visible(&dir, &user.user, e))
         .cloned()
         .ok_or_else(|| ApiError::not_found("camera"))?;
+    let mut opened = audit::by_user(&state, &user, "video.live", "camera", &entry.camera.id);
+    opened.school_id = Some(entry.camera.school_id);
+    audit::record_view(&state, &user, opened).await?;
     tracing::debug!(camera = %entry.camera.id, user = %user.user.username, "live view opened");
     let shutdown = state.shutdown.clone();
     Ok(ws.on_upgrade(move |socket| relay(socket, entry, shutdown)))

@@ -14,11 +14,12 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use xiaoan_core::access::Role;
+use xiaoan_core::audit::NewAuditEntry;
 use xiaoan_core::incident::Command;
 use xiaoan_core::model::Id;
 use xiaoan_store::{Clip, ClipFilter};
 
-use super::visible_incident;
+use super::{audit, visible_incident};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -70,8 +71,8 @@ pub(super) async fn clips_of(
     Ok(out)
 }
 
-/// Loads a clip whose incident the user may see, or 404.
-async fn visible_clip(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<Clip> {
+/// Loads a clip whose incident the user may see, or 404; with its incident's school.
+async fn visible_clip(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<(Clip, Id)> {
     let id: Id = id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("clip id must be a number, got {id:?}")))?;
@@ -82,10 +83,25 @@ async fn visible_clip(state: &AppState, user: &CurrentUser, id: &str) -> ApiResu
         .await?
         .ok_or_else(|| ApiError::not_found("clip"))?;
     let dir = state.hub.directory().await;
-    visible_incident(state, &dir, user, &clip.incident_id.to_string())
+    let incident = visible_incident(state, &dir, user, &clip.incident_id.to_string())
         .await
         .map_err(|_| ApiError::not_found("clip"))?;
-    Ok(clip)
+    Ok((clip, incident.school_id))
+}
+
+/// The audit entry of `action` on a clip.
+fn clip_entry(
+    state: &AppState,
+    user: &CurrentUser,
+    action: &str,
+    clip: &Clip,
+    school_id: Id,
+) -> NewAuditEntry {
+    let mut e = audit::by_user(state, user, action, "clip", clip.id);
+    e.incident_id = Some(clip.incident_id);
+    e.school_id = Some(school_id);
+    e.detail = json!({ "camera_id": clip.camera_id });
+    e
 }
 
 async fn serve_file(
@@ -95,7 +111,18 @@ async fn serve_file(
     headers: &HeaderMap,
     attachment: bool,
 ) -> ApiResult<Response> {
-    let clip = visible_clip(state, user, id).await?;
+    let (clip, school_id) = visible_clip(state, user, id).await?;
+    let action = if attachment {
+        "clip.download"
+    } else {
+        "clip.view"
+    };
+    audit::record_view(
+        state,
+        user,
+        clip_entry(state, user, action, &clip, school_id),
+    )
+    .await?;
     let file = match tokio::fs::File::open(&clip.path).await {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -145,7 +172,7 @@ pub(crate) async fn release(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let clip = visible_clip(&state, &user, &id).await?;
+    let (clip, school_id) = visible_clip(&state, &user, &id).await?;
     if user.user.role != Role::PoliceSupervisor {
         return Err(ApiError::forbidden(format!(
             "role {} may not release protected footage",
@@ -155,6 +182,11 @@ pub(crate) async fn release(
     let by = format!("{} ({})", user.user.display_name, user.user.id);
     let now = state.hub.clock().now();
     let span = state.hub.store().release_clip(clip.id, &by, now).await?;
+    audit::record(
+        &state,
+        clip_entry(&state, &user, "clip.release", &clip, school_id),
+    )
+    .await?;
     tracing::info!(clip = clip.id, incident = clip.incident_id, by = %user.user.username, "clip footage released");
     let text = format!(
         "解除录像保护：摄像机 {}（片段 {}）/ released the footage protection of camera {} (clip {})",

@@ -18,7 +18,7 @@ use xiaoan_core::model::{Directory, Id, User};
 use xiaoan_store::GbChannelFilter;
 
 use super::devices::sees_device_item;
-use super::require;
+use super::{audit, require};
 use crate::auth::CurrentUser;
 use crate::devices_port::CommandFailure;
 use crate::error::{ApiError, ApiResult};
@@ -164,6 +164,14 @@ pub(crate) async fn bind(
     if let Some(p) = &state.devices {
         p.bindings_changed().await;
     }
+    let mut changed = audit::by_user(&state, &user, "gb.channel.bind", "gb_channel", &id);
+    changed.school_id = school_id.or(existing.school_id);
+    changed.detail = json!({
+        "device_id": existing.device_id,
+        "alarm_point_id": point_id,
+        "was_alarm_point_id": existing.alarm_point_id,
+    });
+    audit::record(&state, changed).await?;
     tracing::info!(user = %user.user.username, channel = %id, point = ?point_id, "gb28181 channel binding changed");
     Ok(Json(json!({ "channel": channel })))
 }
@@ -250,7 +258,21 @@ pub(crate) async fn control(
         )
     })?;
     tracing::info!(user = %user.user.username, device = %id, channel = %channel, ?cmd, "device command");
-    match port.command(&id, &channel, cmd).await {
+    let mut sent = audit::by_user(&state, &user, "gb.device.control", "gb_device", &id);
+    sent.school_id = device.school_id;
+    let what = format!("{cmd:?}");
+    let outcome = port.command(&id, &channel, cmd).await;
+    sent.detail = json!({
+        "channel_id": channel,
+        "command": what,
+        "result": match &outcome {
+            Ok(()) => "ok".to_owned(),
+            Err(CommandFailure::NotRegistered) => "device_offline".to_owned(),
+            Err(CommandFailure::Unreachable(why)) => format!("device_unreachable: {why}"),
+        },
+    });
+    audit::record(&state, sent).await?;
+    match outcome {
         Ok(()) => Ok(Json(json!({ "result": "ok" }))),
         Err(CommandFailure::NotRegistered) => Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -1,6 +1,7 @@
 //! The one route table, and the scope checks every incident route shares.
 
 mod alarms;
+pub(crate) mod audit;
 mod cameras;
 mod clips;
 mod devices;
@@ -37,6 +38,7 @@ pub(crate) fn table(state: AppState) -> Router {
         .route("/api/v1/alarms", post(alarms::raise))
         .route("/api/v1/incidents", get(incidents::list))
         .route("/api/v1/incidents/{id}", get(incidents::detail))
+        .route("/api/v1/incidents/{id}/audit", get(audit::incident_audit))
         .route("/api/v1/incidents/{id}/{action}", post(incidents::act))
         .route("/api/v1/clips/{id}/file", get(clips::file))
         .route("/api/v1/clips/{id}/download", get(clips::download))

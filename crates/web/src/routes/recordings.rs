@@ -21,6 +21,7 @@ use xiaoan_media::{Codec, Frame, ParameterSets, TIMESCALE, VideoParams};
 use xiaoan_record::{boxes, init};
 use xiaoan_store::{Recording, RecordingFilter};
 
+use super::audit;
 use super::devices::sees_device_item;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -190,6 +191,10 @@ pub(crate) async fn file(
     if !may_view(user.user.role) {
         return Err(refuse(&user, "view recordings"));
     }
+    let mut entry_audit = audit::by_user(&state, &user, "recording.view", "recording", rec.id);
+    entry_audit.school_id = Some(entry.camera.school_id);
+    entry_audit.detail = json!({ "camera_id": rec.camera_id, "start_ms": rec.start_ms });
+    audit::record_view(&state, &user, entry_audit).await?;
     let path = file_under(&data_dir(&state).await?, &rec.path).await?;
     let file = tokio::fs::File::open(&path)
         .await
@@ -367,6 +372,10 @@ pub(crate) async fn export(
     let body = tokio::task::spawn_blocking(move || export_file(&segments, from, to))
         .await
         .map_err(|_| ApiError::internal())??;
+    let mut exported = audit::by_user(&state, &user, "video.export", "camera", &entry.camera.id);
+    exported.school_id = Some(entry.camera.school_id);
+    exported.detail = json!({ "from_ms": from, "to_ms": to, "bytes": body.len() });
+    audit::record(&state, exported).await?;
     tracing::info!(camera = %entry.camera.id, user = %user.user.username, from, to, bytes = body.len(), "recording exported");
     let safe: String = entry
         .camera

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod process;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,13 +40,23 @@ impl TestServer {
         Self::start_in(config, dir).await
     }
 
-    pub async fn start_in(mut config: Config, dir: tempfile::TempDir) -> Self {
+    pub async fn start_in(config: Config, dir: tempfile::TempDir) -> Self {
+        let store = server::open_store(dir.path()).await.unwrap();
+        xiaoan::cmds::demo::seed_if_empty(&store).await.unwrap();
+        Self::start_on(config, dir, store).await
+    }
+
+    /// Starts on a store the caller opened (and seeded) in `dir`, e.g. to keep its fault switch
+    /// (`SqliteStore::faults`).
+    pub async fn start_on(
+        mut config: Config,
+        dir: tempfile::TempDir,
+        store: xiaoan_store::SqliteStore,
+    ) -> Self {
         config.dc09.addr = "127.0.0.1:0".into();
         config.gb28181.addr = "127.0.0.1:0".into();
         xiaoan::cmds::demo::demo_accounts(&mut config);
         xiaoan::cmds::demo::demo_gb28181(&mut config);
-        let store = server::open_store(dir.path()).await.unwrap();
-        xiaoan::cmds::demo::seed_if_empty(&store).await.unwrap();
         let listener = server::bind("127.0.0.1:0").await.unwrap();
         let running = server::start(&config, dir.path().to_path_buf(), Arc::new(store), listener)
             .await
@@ -168,6 +180,32 @@ impl EventStream {
                 }
                 if let (Some(id), Ok(data)) = (id, serde_json::from_str(&data)) {
                     return Some(Sse { id, data });
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.body.next())
+                .await
+                .ok()??
+                .ok()?;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// The next storage-state event (`{"type": "storage", "storage": {...}}`, sent without an
+    /// id), skipping anything else; None after `wait`.
+    pub async fn next_storage(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let raw: String = self.buf.drain(..end + 2).collect();
+                let data: String = raw
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if let Ok(v) = serde_json::from_str::<Value>(&data)
+                    && v["type"] == "storage"
+                {
+                    return Some(v["storage"].clone());
                 }
             }
             let chunk = tokio::time::timeout_at(deadline, self.body.next())

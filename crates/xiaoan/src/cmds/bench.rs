@@ -14,6 +14,9 @@
 //!
 //! `xiaoan bench live` ([`live`]): simulated GB/T 28181 cameras into a `xiaoan serve` child, then
 //! live views over WebSockets: time to first frame, CPU per stream and per viewer, RSS.
+//!
+//! `xiaoan bench record` ([`record`]): N simulated 2 Mbit/s streams recorded at once (through
+//! the ingest of a `xiaoan serve` child, or `--direct` into the recorder): CPU, disk writes, RSS.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -34,6 +37,8 @@ use crate::server;
 mod all;
 #[path = "bench_live.rs"]
 mod live;
+#[path = "bench_record.rs"]
+pub mod record;
 
 /// Flags of `bench`.
 #[derive(Debug, Args)]
@@ -53,6 +58,8 @@ pub enum Which {
     Gb28181(GbArgs),
     /// Simulated GB/T 28181 cameras → live video on operators' WebSockets.
     Live(live::LiveArgs),
+    /// N simulated 2 Mbit/s streams recorded at once: CPU, disk writes, memory per stream.
+    Record(record::RecordArgs),
     /// The alarm-path benchmarks one after another, summed up in one table beside the fsync floor.
     All(all::AllArgs),
 }
@@ -140,6 +147,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         Which::Dc09(d) => dc09(d).await.map(drop),
         Which::Gb28181(g) => gb28181(g).await.map(drop),
         Which::Live(l) => live::run(l).await,
+        Which::Record(r) => record::run(r).await,
         Which::All(a) => all::run(a).await,
     }
 }

@@ -63,13 +63,13 @@ struct LiveChild {
     temp: tempfile::TempDir,
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(super) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
-fn camera_id(device_id: &str) -> String {
+pub(super) fn camera_id(device_id: &str) -> String {
     format!("cam-{device_id}")
 }
 
@@ -128,7 +128,7 @@ async fn start_child(args: &LiveArgs, device_ids: &[String]) -> anyhow::Result<L
     })
 }
 
-async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+pub(super) async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     let res = client
         .post(format!("{base}/api/v1/login"))
         .json(&serde_json::json!({ "username": "benchop", "password": PASSWORD }))
@@ -143,7 +143,7 @@ async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
 }
 
 /// Cameras the operator sees whose link is `live`, of all they see.
-async fn cameras_live(
+pub(super) async fn cameras_live(
     client: &reqwest::Client,
     base: &str,
     token: &str,

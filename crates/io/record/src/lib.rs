@@ -103,7 +103,7 @@ impl RecordConfig {
     }
 }
 
-/// Runs the start-up check, then starts one recorder per always-on camera and the retention
+/// Runs the start-up check (a failure is logged, never fatal), then starts one recorder per always-on camera and the retention
 /// loop. The tasks end when `shutdown` is cancelled (open segments are closed first).
 pub async fn start(
     config: RecordConfig,
@@ -111,8 +111,14 @@ pub async fn start(
     store: Arc<dyn Store>,
     shutdown: CancellationToken,
 ) -> Result<Vec<JoinHandle<()>>> {
-    let report = check::run(&config, store.as_ref()).await?;
-    tracing::info!(?report, "recording index checked");
+    match check::run(&config, store.as_ref()).await {
+        Ok(report) => tracing::info!(?report, "recording index checked"),
+        // A full or failing disk must not keep the alarm centre from starting: recording goes on
+        // as far as it can (each recorder retries on its own) and the next start checks again.
+        Err(e) => {
+            tracing::error!(error = %e, "recording index check failed; recording starts anyway")
+        }
+    }
     let config = Arc::new(config);
     let mut tasks = Vec::new();
     for entry in cameras.all().filter(|e| e.camera.always_on()) {

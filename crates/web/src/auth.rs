@@ -1,15 +1,17 @@
 //! Who is calling: argon2id passwords, login sessions (a random token; only its SHA-256 is
-//! stored), the [`CurrentUser`] extractor (cookie or bearer token, sliding expiry), login rate
-//! limiting, and the cross-origin guard for state-changing requests.
+//! stored), the [`CurrentUser`] extractor (cookie or bearer token, sliding idle expiry capped by
+//! an absolute lifetime), login rate limiting per user name and per client address, and the
+//! cross-origin guard for state-changing requests.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Json;
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, SET_COOKIE};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER, RETRY_AFTER, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -64,18 +66,25 @@ pub fn new_secret() -> String {
     hex::encode(bytes)
 }
 
+/// The token of an `Authorization: Bearer` header.
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    let mut parts = auth.splitn(2, ' ');
+    if !parts
+        .next()
+        .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+    {
+        return None;
+    }
+    parts
+        .next()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
 fn presented_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(auth) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let mut parts = auth.splitn(2, ' ');
-        if parts
-            .next()
-            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
-        {
-            return parts
-                .next()
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty());
-        }
+    if let Some(token) = bearer_token(headers) {
+        return Some(token);
     }
     headers
         .get_all(COOKIE)
@@ -106,6 +115,16 @@ impl CurrentUser {
     }
 }
 
+/// When a session that is used at `now` expires: idle time from now, but never past the
+/// absolute lifetime counted from the login.
+fn expiry(state: &AppState, created_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let idle = now + state.settings.session_idle;
+    match state.settings.session_max {
+        Some(max) => idle.min(created_at + max),
+        None => idle,
+    }
+}
+
 /// Looks up and slides the session behind `token_hash`; `None` when expired or unknown.
 pub(crate) async fn resume_session(state: &AppState, hash: &str) -> ApiResult<Option<User>> {
     let store = state.hub.store();
@@ -113,10 +132,18 @@ pub(crate) async fn resume_session(state: &AppState, hash: &str) -> ApiResult<Op
     let Some(session) = store.session(hash, now).await? else {
         return Ok(None);
     };
+    if state
+        .settings
+        .session_max
+        .is_some_and(|max| now >= session.created_at + max)
+    {
+        store.delete_session(hash).await?;
+        return Ok(None);
+    }
     let Some(user) = store.user_by_id(session.user_id).await? else {
         return Ok(None);
     };
-    let slid = now + state.settings.session_idle;
+    let slid = expiry(state, session.created_at, now);
     // Write at most once a minute per session, not on every request.
     if slid - session.expires_at > Duration::seconds(60) {
         store.touch_session(hash, slid).await?;
@@ -140,37 +167,87 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// Login failures per username: five within ten minutes lock the name for a minute.
+/// Login failures counted per user name and per client address. Five failures for one name,
+/// or twenty from one address, within ten minutes lock that name or address for a minute after
+/// the last failure; a successful login clears the name's count (the address's count only
+/// decays, so one good account cannot reset a guessing run against others).
 #[derive(Debug, Default)]
 pub(crate) struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
+    failures: Mutex<HashMap<LimitKey, (u32, DateTime<Utc>)>>,
 }
 
-const MAX_FAILURES: u32 = 5;
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum LimitKey {
+    Name(String),
+    Addr(IpAddr),
+}
+
+impl LimitKey {
+    fn max_failures(&self) -> u32 {
+        match self {
+            Self::Name(_) => 5,
+            Self::Addr(_) => 20,
+        }
+    }
+}
+
+/// How long a name or address stays locked after its last failure.
+const LOCKOUT: Duration = Duration::seconds(60);
+/// Failures older than this are forgotten.
+const FAILURE_WINDOW: Duration = Duration::minutes(10);
 
 impl LoginLimiter {
-    fn locked(&self, name: &str, now: DateTime<Utc>) -> bool {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(name)
-            .is_some_and(|(n, last)| *n >= MAX_FAILURES && now - *last < Duration::seconds(60))
+    fn keys(name: &str, addr: Option<IpAddr>) -> impl Iterator<Item = LimitKey> {
+        std::iter::once(LimitKey::Name(name.to_owned())).chain(addr.map(LimitKey::Addr))
     }
 
-    fn fail(&self, name: &str, now: DateTime<Utc>) {
+    /// Seconds until a login for `name` from `addr` may be tried again; `None` when not locked.
+    fn locked(&self, name: &str, addr: Option<IpAddr>, now: DateTime<Utc>) -> Option<i64> {
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        Self::keys(name, addr)
+            .filter_map(|key| {
+                let (n, last) = map.get(&key)?;
+                let left = *last + LOCKOUT - now;
+                (*n >= key.max_failures() && left > Duration::zero())
+                    .then(|| (left.num_milliseconds() + 999) / 1000)
+            })
+            .max()
+    }
+
+    fn fail(&self, name: &str, addr: Option<IpAddr>, now: DateTime<Utc>) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 10_000 {
-            map.retain(|_, (_, last)| now - *last < Duration::minutes(10));
+            map.retain(|_, (_, last)| now - *last < FAILURE_WINDOW);
         }
-        let entry = map.entry(name.to_owned()).or_insert((0, now));
-        if now - entry.1 >= Duration::minutes(10) {
-            *entry = (0, now);
+        for key in Self::keys(name, addr) {
+            let entry = map.entry(key).or_insert((0, now));
+            if now - entry.1 >= FAILURE_WINDOW {
+                *entry = (0, now);
+            }
+            entry.0 += 1;
+            entry.1 = now;
         }
-        entry.0 += 1;
-        entry.1 = now;
     }
 
     fn succeed(&self, name: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(name);
+        map.remove(&LimitKey::Name(name.to_owned()));
+    }
+}
+
+/// The address the request came from (the TCP peer), when the server recorded it.
+pub(crate) struct ClientAddr(Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 
@@ -199,16 +276,19 @@ fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
 /// `POST /api/v1/login`.
 pub(crate) async fn login(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Response> {
     let name = body.username.trim().to_owned();
     let now = state.hub.clock().now();
-    if state.limiter.locked(&name, now) {
-        return Err(ApiError::new(
+    if let Some(wait) = state.limiter.locked(&name, addr, now) {
+        tracing::info!(username = %name, ?addr, "login refused: too many failures");
+        let refusal = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
-            "too many failed logins for this user; wait a minute",
-        ));
+            format!("too many failed logins for this user or address; try again in {wait} s"),
+        );
+        return Ok(([(RETRY_AFTER, HeaderValue::from(wait))], refusal).into_response());
     }
     let record = state.hub.store().user_by_username(&name).await?;
     let (hash, usable) = match &record {
@@ -221,7 +301,7 @@ pub(crate) async fn login(
         .unwrap_or(false);
     let tried = record.as_ref().map(|r| (r.user.clone(), r.disabled));
     let Some(record) = record.filter(|_| ok && usable) else {
-        state.limiter.fail(&name, now);
+        state.limiter.fail(&name, addr, now);
         tracing::info!(username = %name, "login refused");
         let why = match &tried {
             Some((_, true)) => "disabled",
@@ -237,7 +317,7 @@ pub(crate) async fn login(
     };
     state.limiter.succeed(&name);
     let token = new_secret();
-    let expires_at = now + state.settings.session_idle;
+    let expires_at = expiry(&state, now, now);
     state
         .hub
         .store()
@@ -250,7 +330,7 @@ pub(crate) async fn login(
         .await?;
     tracing::info!(username = %name, role = record.user.role.as_str(), "login");
     audit::login_succeeded(&state, &record.user).await?;
-    let cookie = session_cookie(&state, &token, state.settings.session_idle.num_seconds());
+    let cookie = session_cookie(&state, &token, (expires_at - now).num_seconds());
     let body = json!({ "token": token, "expires_at": expires_at, "user": record.user });
     Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())
 }
@@ -266,25 +346,44 @@ pub(crate) async fn logout(
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, cookie)]).into_response())
 }
 
-/// Refuses state-changing requests whose `Origin` is not this server (CSRF guard).
+/// The `host[:port]` of an `Origin` or `Referer` value.
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+}
+
+/// Is a state-changing request with these headers from a page of another site? The page is
+/// named by `Origin`, or by `Referer` when a browser sends no `Origin`. A request carrying a
+/// bearer token is not a browser's ambient credential and passes; so does one naming no page
+/// at all (command-line clients, panels).
+fn cross_site(headers: &HeaderMap) -> bool {
+    if bearer_token(headers).is_some() {
+        return false;
+    }
+    let page = headers
+        .get(ORIGIN)
+        .or_else(|| headers.get(REFERER))
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let Some(page) = page else {
+        return false;
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    page == "null" || !authority(page).eq_ignore_ascii_case(host)
+}
+
+/// Refuses state-changing requests from pages of another origin (CSRF guard).
 pub(crate) async fn origin_guard(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let origin = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok());
-    if let (false, Some(origin)) = (safe, origin) {
-        let host = req
-            .headers()
-            .get(HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
-        if origin_host.trim_end_matches('/') != host {
-            return ApiError::new(
-                StatusCode::FORBIDDEN,
-                "cross_origin",
-                "state-changing requests from another origin are refused",
-            )
-            .into_response();
-        }
+    if !safe && cross_site(req.headers()) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_origin",
+            "state-changing requests from another origin are refused",
+        )
+        .into_response();
     }
     next.run(req).await
 }
@@ -301,6 +400,64 @@ mod tests {
         assert!(!verify_password("Demo", &h));
         assert!(!verify_password("demo", "not a hash"));
         assert!(!verify_password("demo", DUMMY_HASH));
+    }
+
+    #[test]
+    fn failures_lock_a_name_after_five_and_an_address_after_twenty() {
+        let l = LoginLimiter::default();
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let a: Option<IpAddr> = "10.0.0.1".parse().ok();
+        for _ in 0..4 {
+            l.fail("guard1", a, t0);
+        }
+        assert_eq!(l.locked("guard1", a, t0), None);
+        l.fail("guard1", a, t0);
+        assert_eq!(l.locked("guard1", a, t0), Some(60));
+        assert_eq!(
+            l.locked("guard1", None, t0 + Duration::seconds(59)),
+            Some(1)
+        );
+        assert_eq!(l.locked("guard1", a, t0 + Duration::seconds(60)), None);
+        assert_eq!(l.locked("guard2", a, t0), None);
+        l.succeed("guard1");
+        assert_eq!(l.locked("guard1", a, t0), None);
+        for i in 0..15 {
+            l.fail(&format!("name{i}"), a, t0);
+        }
+        assert_eq!(l.locked("someone", a, t0), Some(60));
+        assert_eq!(l.locked("someone", "10.0.0.2".parse().ok(), t0), None);
+    }
+
+    #[test]
+    fn cross_site_pages_are_named_by_origin_or_referer_and_bearer_tokens_pass() {
+        let h = |pairs: &[(axum::http::HeaderName, &'static str)]| {
+            let mut m = HeaderMap::new();
+            m.insert(HOST, HeaderValue::from_static("xiaoan.local:8443"));
+            for (k, v) in pairs {
+                m.insert(k.clone(), HeaderValue::from_static(v));
+            }
+            m
+        };
+        assert!(!cross_site(&h(&[])));
+        assert!(!cross_site(&h(&[(ORIGIN, "https://xiaoan.local:8443")])));
+        assert!(cross_site(&h(&[(ORIGIN, "https://evil.example")])));
+        assert!(cross_site(&h(&[(ORIGIN, "null")])));
+        assert!(!cross_site(&h(&[(
+            REFERER,
+            "https://xiaoan.local:8443/x?y"
+        )])));
+        assert!(cross_site(&h(&[(
+            REFERER,
+            "https://evil.example/xiaoan.local:8443"
+        )])));
+        assert!(cross_site(&h(&[(
+            REFERER,
+            "https://xiaoan.local:8443.evil.example/"
+        )])));
+        assert!(!cross_site(&h(&[
+            (ORIGIN, "https://evil.example"),
+            (AUTHORIZATION, "Bearer abc"),
+        ])));
     }
 
     #[test]

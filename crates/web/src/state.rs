@@ -16,6 +16,8 @@ use crate::routes::audit::ViewThrottle;
 pub struct WebSettings {
     /// A session expires after this long without a request (it slides).
     pub session_idle: Duration,
+    /// A session ends this long after its login however busy it is (`None`: no limit).
+    pub session_max: Option<Duration>,
     /// The school page tells the guard to call 110 when unclaimed this long.
     pub call_110_after_secs: u64,
     /// Mark the session cookie `Secure` (when served over HTTPS).
@@ -26,6 +28,7 @@ impl Default for WebSettings {
     fn default() -> Self {
         Self {
             session_idle: Duration::minutes(480),
+            session_max: Some(Duration::hours(24)),
             call_110_after_secs: 60,
             secure_cookies: false,
         }

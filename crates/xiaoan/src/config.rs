@@ -77,8 +77,16 @@ impl Default for VideoConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     pub addr: String,
+    /// A session ends after this long without a request (the expiry slides).
     pub session_idle_minutes: u32,
+    /// A session ends this long after its login, however busy (0: no limit).
+    pub session_max_hours: u32,
+    /// Mark the session cookie `Secure`; always on when TLS is configured.
     pub secure_cookies: bool,
+    /// PEM certificate chain; with `tls_key` the listener serves HTTPS only. Empty: plain HTTP.
+    pub tls_cert: String,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: String,
 }
 
 impl Default for HttpConfig {
@@ -86,7 +94,22 @@ impl Default for HttpConfig {
         Self {
             addr: "127.0.0.1:8080".into(),
             session_idle_minutes: 480,
+            session_max_hours: 24,
             secure_cookies: false,
+            tls_cert: String::new(),
+            tls_key: String::new(),
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The certificate and key paths when TLS is configured; an error when only one is given.
+    pub fn tls_files(&self) -> anyhow::Result<Option<(PathBuf, PathBuf)>> {
+        match (self.tls_cert.trim(), self.tls_key.trim()) {
+            ("", "") => Ok(None),
+            ("", _) => anyhow::bail!("http.tls_key is set but http.tls_cert is not"),
+            (_, "") => anyhow::bail!("http.tls_cert is set but http.tls_key is not"),
+            (cert, key) => Ok(Some((PathBuf::from(cert), PathBuf::from(key)))),
         }
     }
 }

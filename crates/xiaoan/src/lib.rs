@@ -4,3 +4,4 @@
 pub mod cmds;
 pub mod config;
 pub mod server;
+pub mod tls;

@@ -34,6 +34,8 @@ pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
 pub struct Running {
     /// Where HTTP listens.
     pub http_addr: SocketAddr,
+    /// The listener serves HTTPS (TLS configured).
+    pub https: bool,
     /// Where the DC-09 receiver listens (TCP, and UDP on the same port), if it runs.
     pub dc09_addr: Option<SocketAddr>,
     /// Where the GB/T 28181 platform listens (UDP and TCP), if it runs.
@@ -90,10 +92,17 @@ pub async fn start(
     )
     .await
     .context("loading the directory")?;
+    // A certificate that cannot be used stops the start, before anything listens.
+    let tls = match config.http.tls_files()? {
+        Some((cert, key)) => Some(crate::tls::load(&cert, &key)?),
+        None => None,
+    };
     let web = WebSettings {
         session_idle: Duration::minutes(i64::from(config.http.session_idle_minutes.max(1))),
+        session_max: (config.http.session_max_hours > 0)
+            .then(|| Duration::hours(i64::from(config.http.session_max_hours))),
         call_110_after_secs: u64::from(config.school.call_110_after_secs),
-        secure_cookies: config.http.secure_cookies,
+        secure_cookies: config.http.secure_cookies || tls.is_some(),
     };
     let shutdown = CancellationToken::new();
     let http_addr = listener.local_addr()?;
@@ -154,10 +163,15 @@ pub async fn start(
     if let Some((_, platform)) = &gb {
         state = state.with_devices(Arc::new(GbPort(platform.clone())));
     }
+    let https = tls.is_some();
     let http = {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            if let Err(e) = xiaoan_web::serve(listener, state, shutdown.clone()).await {
+            let served = match tls {
+                Some(tls) => crate::tls::serve(listener, tls, state, shutdown.clone()).await,
+                None => xiaoan_web::serve(listener, state, shutdown.clone()).await,
+            };
+            if let Err(e) = served {
                 tracing::error!(error = %e, "HTTP server failed");
             }
             shutdown.cancel();
@@ -167,9 +181,10 @@ pub async fn start(
     tasks.extend([http, escalation]);
     let dc09_addr = start_dc09(config, &hub, &shutdown, &mut tasks).await?;
     let sip_addr = gb.as_ref().map(|g| g.0);
-    tracing::info!(%http_addr, ?dc09_addr, ?sip_addr, data_dir = %data_dir.display(), "xiaoan started");
+    tracing::info!(%http_addr, https, ?dc09_addr, ?sip_addr, data_dir = %data_dir.display(), "xiaoan started");
     Ok(Running {
         http_addr,
+        https,
         dc09_addr,
         sip_addr,
         gb: gb.map(|g| g.1),

@@ -575,11 +575,11 @@ async fn bad_input_gets_a_clear_4xx_json_answer() {
     assert_eq!((status, v["code"].as_str()), (400, Some("bad_request")));
     let (status, _) = s.get(&operator, "/api/v1/incidents?state=sleeping").await;
     assert_eq!(status, 400);
-    // A state-changing request from another origin is refused.
+    // A state-changing request from another origin riding on the session cookie is refused.
     let res = s
         .client
         .post(s.url("/api/v1/alarms"))
-        .bearer_auth(&guard)
+        .header("cookie", format!("xiaoan_session={guard}"))
         .header("origin", "http://evil.example")
         .json(&json!({}))
         .send()

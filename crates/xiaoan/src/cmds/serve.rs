@@ -69,7 +69,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     ensure_admin(&store, &data_dir).await?;
     let listener = server::bind(&config.http.addr).await?;
     let running = server::start(&config, data_dir, Arc::new(store), listener).await?;
-    println!("xiaoan serving http://{}/", running.http_addr);
+    let scheme = if running.https { "https" } else { "http" };
+    println!("xiaoan serving {scheme}://{}/", running.http_addr);
     running.run_until_stopped().await;
     Ok(())
 }

@@ -243,3 +243,63 @@ async fn a_silent_device_fails_supervision_once_and_recovers_when_heard() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_failing_store_refuses_raises_publishes_nothing_and_the_state_heals_with_the_next_write()
+{
+    use xiaoan_store::sqlite::Fault;
+    let clock = SimulatedClock::new(t0());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("xiaoan.db"))
+        .await
+        .expect("open store");
+    store.seed_directory(&seed()).await.expect("seed");
+    let faults = store.faults();
+    let hub = Hub::new(
+        Arc::new(store),
+        Arc::new(clock.clone()),
+        HubSettings::default(),
+    )
+    .await
+    .expect("hub");
+    let mut rx = hub.subscribe();
+    let mut state = hub.watch_storage();
+    assert!(state.borrow_and_update().ok);
+
+    faults.set(Fault::IoError);
+    clock.advance(Duration::seconds(1));
+    let refused = hub.raise(&press(), None).await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(_))),
+        "{refused:?}"
+    );
+    assert!(state.has_changed().unwrap_or(false));
+    let s = state.borrow_and_update().clone();
+    assert!(!s.ok);
+    assert_eq!(s.since, t0() + Duration::seconds(1));
+    assert!(s.error.as_deref().unwrap_or("").contains("I/O"), "{s:?}");
+    // Commands fail the same way and count in the same episode.
+    assert!(hub.act(1, &Command::Claim, &Actor::system()).await.is_err());
+    assert_eq!(hub.storage_state().refused, 2);
+    assert!(
+        rx.try_recv().is_err(),
+        "nothing published that was not stored"
+    );
+    assert_eq!(hub.metrics().counters()[3].2, 1, "store failures counted");
+
+    faults.set(Fault::None);
+    clock.advance(Duration::seconds(9));
+    let stored = hub
+        .raise(&press(), None)
+        .await
+        .expect("stored after recovery");
+    assert!(!stored.joined, "the refused alarm left nothing behind");
+    assert!(state.has_changed().unwrap_or(false));
+    let s = state.borrow_and_update().clone();
+    assert!(s.ok && s.refused == 0 && s.error.is_none(), "{s:?}");
+    assert_eq!(s.since, t0() + Duration::seconds(10));
+    assert_eq!(
+        rx.recv().await.expect("event").entry.kind,
+        EntryKind::Raised
+    );
+}

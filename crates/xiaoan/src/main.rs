@@ -38,5 +38,13 @@ async fn main() -> anyhow::Result<()> {
             init_logging("error");
             cmds::bench::run(args).await
         }
+        Command::Audit(args) => {
+            init_logging("warn");
+            let code = cmds::audit::run(args).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
+        }
     }
 }

@@ -4,11 +4,16 @@
 //! connection; the table's triggers refuse `UPDATE`, `DELETE` and any row that does not continue
 //! the chain.
 
+use std::path::Path;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
-use xiaoan_core::audit::{AuditRecord, GENESIS_HASH, NewAuditEntry};
+use xiaoan_core::audit::{
+    AuditRecord, ChainBreak, ChainCheck, ChainSummary, GENESIS_HASH, NewAuditEntry,
+};
 
 use super::write_tx::Writes;
-use super::{SqliteStore, map_err, multirow};
+use super::{BUSY_TIMEOUT, SqliteStore, map_err, multirow};
 use crate::{AuditFilter, Result, StoreError};
 
 /// Columns of `audit_log`, in table (and hash) order.
@@ -140,6 +145,10 @@ pub(super) async fn append(
 
 /// Entries in sequence order.
 pub(super) async fn list(store: &SqliteStore, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+    list_on(&store.reader, filter).await
+}
+
+async fn list_on(pool: &SqlitePool, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
     // SQLite reads a negative LIMIT as "no limit".
     let limit = filter.limit.map_or(-1, i64::from);
     let rows = sqlx::query(concat!(
@@ -151,10 +160,81 @@ pub(super) async fn list(store: &SqliteStore, filter: &AuditFilter) -> Result<Ve
     .bind(filter.after_seq)
     .bind(filter.incident_id)
     .bind(limit)
-    .fetch_all(&store.reader)
+    .fetch_all(pool)
     .await
     .map_err(map_err)?;
     rows.iter().map(record).collect()
+}
+
+/// A database file opened only to read its audit trail, beside a server that may be running
+/// (WAL lets it read while the server writes). Nothing is migrated or created; the connection
+/// refuses writes (`query_only`).
+#[derive(Debug, Clone)]
+pub struct AuditFile {
+    pool: SqlitePool,
+}
+
+impl AuditFile {
+    /// Opens `path`, which must exist.
+    pub async fn open(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(StoreError::NotFound("database file"));
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("query_only", "ON");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        Ok(Self { pool })
+    }
+
+    /// Opens `dir/xiaoan.db`.
+    pub async fn open_in(dir: &Path) -> Result<Self> {
+        Self::open(&dir.join(super::DEFAULT_FILE_NAME)).await
+    }
+
+    /// Entries in sequence order.
+    pub async fn entries(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        list_on(&self.pool, filter).await
+    }
+
+    /// Walks the whole chain: `Ok(Err(..))` names its first broken link.
+    pub async fn verify(&self) -> Result<std::result::Result<ChainSummary, ChainBreak>> {
+        const PAGE: u32 = 5000;
+        let mut check = ChainCheck::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .entries(&AuditFilter {
+                    incident_id: None,
+                    after_seq: after,
+                    limit: Some(PAGE),
+                })
+                .await?;
+            for r in &page {
+                if let Err(b) = check.push(r) {
+                    return Ok(Err(b));
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE as usize => after = last.seq,
+                _ => break,
+            }
+        }
+        Ok(Ok(ChainSummary {
+            entries: check.entries(),
+            last_hash: check.last_hash().to_owned(),
+        }))
+    }
+
+    /// Closes the connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
 }
 
 /// One row, every column as stored. A row someone gave a value of the wrong type is reported
@@ -216,6 +296,21 @@ mod tests {
             assert!(err.to_string().contains("audit_log"), "{sql}: {err}");
         }
         assert!(store.verify_audit().await.unwrap().is_ok());
+        // Read beside the open store, without writing.
+        let file = AuditFile::open_in(dir.path()).await.unwrap();
+        let summary = file.verify().await.unwrap().unwrap();
+        assert_eq!(summary.entries, n as u64);
+        assert!(
+            sqlx::query("DELETE FROM sessions")
+                .execute(&file.pool)
+                .await
+                .is_err()
+        );
+        assert!(
+            AuditFile::open_in(&dir.path().join("nothing"))
+                .await
+                .is_err()
+        );
 
         sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = '{\"x\":1}' WHERE seq = 2")
             .execute(&store.writer)
@@ -223,5 +318,6 @@ mod tests {
             .unwrap();
         let broken = store.verify_audit().await.unwrap().unwrap_err();
         assert_eq!(broken.seq(), 2, "{broken}");
+        assert_eq!(file.verify().await.unwrap().unwrap_err(), broken);
     }
 }

@@ -45,6 +45,7 @@ use xiaoan_core::incident::{Actor, Command, Incident, NewAlarm, TimelineEntry};
 use xiaoan_core::model::{Directory, Id, User};
 use xiaoan_core::signal::{DeviceHealth, Signal};
 
+pub use audit::AuditFile;
 pub use fault::{Fault, FaultInjector};
 
 use crate::AuditFilter;

@@ -1,5 +1,6 @@
 //! The subcommands, one file each, and the command line that selects them.
 
+pub mod audit;
 pub mod bench;
 pub mod default_config;
 pub mod demo;
@@ -33,6 +34,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Simulate a device (a DC-09 alarm panel) talking to a running xiaoan.
     Sim(sim::SimArgs),
+    /// Check or print the audit trail of a data directory (also while a server runs on it).
+    Audit(audit::AuditArgs),
 }
 
 /// Flags shared by every command that runs a server.

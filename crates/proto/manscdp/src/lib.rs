@@ -25,9 +25,9 @@
 //!   [`AlarmKind`] with labels, default priority and [`Route`]; the table lives in [`alarm`]
 //!   and is documented in `docs/ref/gb28181-alarms.md`.
 //!
-//! Fuzzing (needs cargo-fuzz): `cd crates/proto/manscdp && RUSTC_BOOTSTRAP=1 cargo fuzz run
-//! parse -- -max_total_time=60`. The corpus in `fuzz/corpus/parse/` is replayed by a normal
-//! test.
+//! Fuzzing: target `manscdp` of the repository's `fuzz/` crate runs the body in [`fuzzing`]
+//! (`scripts/fuzz --seconds 60 manscdp`; see `docs/ref/fuzzing.md`). The corpus in
+//! `fuzz/corpus/manscdp/` is replayed by a normal test.
 
 pub mod alarm;
 pub mod alarm_body;
@@ -38,6 +38,8 @@ pub mod control;
 pub mod device;
 pub mod device_id;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ptz;
 pub mod record;
 pub mod tree;

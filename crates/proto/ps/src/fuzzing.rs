@@ -1,13 +1,50 @@
-//! The bodies of the fuzz targets, shared with the corpus-replay test so both run the same
-//! calls. Not part of the stable API.
+//! The bodies of the fuzz targets `rtp` and `ps_demux` (in the repository's `fuzz/` crate),
+//! shared with the corpus-replay test so both run the same calls. Hidden from the docs; not an
+//! API.
 
-use crate::{DemuxEvent, Demuxer, ReorderBuffer, ReorderEvent, Rfc4571Reader, RtpPacket};
+use crate::{
+    DemuxEvent, Demuxer, ReorderBuffer, ReorderEvent, Rfc4571Reader, RtpPacket, frame_packet,
+};
 
-/// `data` as an RFC 4571 stream (fed in 7-byte pieces to a reader with a 1500-byte limit):
-/// packets are re-encoded and parsed again, go through a reorder buffer and a demuxer.
-/// Returns the number of packets read.
+/// The packets (or error texts) an RFC 4571 reader with a 1500-byte limit yields for `data`
+/// fed in `chunk`-byte pieces.
+fn framed(data: &[u8], chunk: usize) -> Vec<Result<RtpPacket, String>> {
+    let mut reader = Rfc4571Reader::new(1500);
+    let mut out = Vec::new();
+    for piece in data.chunks(chunk) {
+        reader.feed(piece);
+        while let Some(res) = reader.next_packet() {
+            out.push(res.map_err(|e| e.to_string()));
+        }
+    }
+    out
+}
+
+/// Target `rtp`: `data` as one RTP packet, and as an RFC 4571 stream (fed in 7-byte pieces to a
+/// reader with a 1500-byte limit): the packets do not depend on the chunking, each re-encodes
+/// to a packet that parses equal, and re-framed back to back they read back the same; then
+/// they go through a reorder buffer and a demuxer. Returns the number of packets read.
 pub fn rtp_stream(data: &[u8]) -> usize {
-    let _ = RtpPacket::parse_slice(data);
+    if let Ok(p) = RtpPacket::parse_slice(data) {
+        assert_eq!(
+            RtpPacket::parse(p.to_bytes()).as_ref(),
+            Ok(&p),
+            "packet round trip"
+        );
+    }
+    let whole = framed(data, data.len().max(1));
+    assert_eq!(
+        framed(data, 7),
+        whole,
+        "RFC 4571 framing depends on chunking"
+    );
+    let mut reframed = Vec::new();
+    for p in whole.iter().flatten() {
+        reframed.extend_from_slice(&frame_packet(p).expect("a read packet frames again"));
+    }
+    let again: Vec<RtpPacket> = framed(&reframed, 5).into_iter().flatten().collect();
+    let packets: Vec<RtpPacket> = whole.into_iter().flatten().collect();
+    assert_eq!(again, packets, "re-framed packets read back");
     let mut reader = Rfc4571Reader::new(1500);
     let mut reorder = ReorderBuffer::new(8, None);
     let mut demux = Demuxer::default();
@@ -39,7 +76,7 @@ pub fn rtp_stream(data: &[u8]) -> usize {
     count
 }
 
-/// `data[0]` picks a payload size (1–256), the rest is PS bytes cut into payloads of that
+/// Target `ps_demux`: `data[0]` picks a payload size (1–256), the rest is PS bytes cut into payloads of that
 /// size, a new timestamp every 3 payloads and a marker every 5. Returns the number of video
 /// access units.
 pub fn ps_payloads(data: &[u8]) -> usize {

@@ -26,9 +26,9 @@
 //! `Demuxer::push_rtp` → `Demuxer::poll`. Sending: `PsMuxer::mux` → `RtpPacketizer::packetize`
 //! → `frame_packet` or `to_bytes`.
 //!
-//! Fuzzing (needs cargo-fuzz): `cd crates/proto/ps && RUSTC_BOOTSTRAP=1 cargo fuzz run
-//! <rtp|demux> -- -max_total_time=60`. The corpora in `fuzz/corpus/` are replayed by a
-//! normal test.
+//! Fuzzing: targets `rtp` and `ps_demux` of the repository's `fuzz/` crate run the bodies in
+//! [`fuzzing`] (`scripts/fuzz --seconds 60 rtp`; see `docs/ref/fuzzing.md`). Their corpora in
+//! `fuzz/corpus/` are replayed by a normal test.
 
 pub mod demux;
 pub mod error;

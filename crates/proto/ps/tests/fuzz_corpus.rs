@@ -1,6 +1,7 @@
-//! Replays every file of `fuzz/corpus/rtp/` and `fuzz/corpus/demux/` (seeded from the golden
-//! captures, plus any fuzzer findings) through the same calls as the fuzz targets: nothing may
-//! panic, and the seeds taken from `testdata/` must yield packets and access units.
+//! Replays every file of the repository's `fuzz/corpus/rtp/` and `fuzz/corpus/ps_demux/`
+//! (seeded from the golden captures, plus fuzzer findings) through the same calls as the fuzz
+//! targets: nothing may panic, and the seeds taken from `testdata/` must yield packets and
+//! access units.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use xiaoan_ps::fuzzing::{ps_payloads, rtp_stream};
 fn replay(target: &str, run: fn(&[u8]) -> usize) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut seeds = 0;
-    for entry in std::fs::read_dir(root.join("fuzz/corpus").join(target)).unwrap() {
+    for entry in std::fs::read_dir(root.join("../../../fuzz/corpus").join(target)).unwrap() {
         let path = entry.unwrap().path();
         let data = std::fs::read(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -29,5 +30,5 @@ fn replay_rtp_corpus() {
 
 #[test]
 fn replay_demux_corpus() {
-    replay("demux", ps_payloads);
+    replay("ps_demux", ps_payloads);
 }

@@ -116,6 +116,18 @@ pub fn decrypt(key: &Key, ciphertext: &[u8]) -> Result<Vec<u8>, OpenError> {
     Ok(buf)
 }
 
+/// Encrypts raw plaintext (length a multiple of 16) to ciphertext: the inverse of [`decrypt`],
+/// for tests and fuzzing that build ciphertexts of arbitrary plaintext.
+pub fn encrypt(key: &Key, plaintext: &[u8]) -> Result<Vec<u8>, EncodeError> {
+    if plaintext.is_empty() || !plaintext.len().is_multiple_of(BLOCK) {
+        return Err(EncodeError::Field("plaintext length"));
+    }
+    let mut buf = plaintext.to_vec();
+    key.encrypt_in_place(&mut buf)
+        .map_err(|()| EncodeError::Field("key"))?;
+    Ok(buf)
+}
+
 /// Pad filler alphabet: never `|`, `[`, `]` (DC-09), and also never `#` or `N`, so that the
 /// no-`|` fallback of the parser rule cannot mistake filler for data.
 const PAD_ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -10,8 +10,9 @@
 //!   normalized [`AlarmKind`]; the code table lives in [`codes`] and is documented in
 //!   `docs/ref/dc09-events.md`.
 //!
-//! Fuzzing (needs cargo-fuzz): `cd crates/proto/sia && RUSTC_BOOTSTRAP=1 cargo fuzz run decode
-//! -- -max_total_time=60`. The corpus in `fuzz/corpus/decode/` is replayed by a normal test.
+//! Fuzzing: targets `sia_frame` and `sia_events` of the repository's `fuzz/` crate run the
+//! bodies in [`fuzzing`] (`scripts/fuzz --seconds 60 sia_frame`; see `docs/ref/fuzzing.md`).
+//! The corpus in `fuzz/corpus/sia_frame/` is replayed by a normal test (`tests/fuzz_corpus.rs`).
 
 pub mod codes;
 pub mod content;
@@ -22,6 +23,8 @@ pub mod encode;
 pub mod error;
 pub mod event;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod reply;
 
 pub use codes::{AlarmKind, Route};

@@ -24,8 +24,9 @@
 //!   requests and ACKs; [`ClientTransaction`]/[`ClientTransactions`] say when to retransmit
 //!   and when a request has timed out.
 //!
-//! Fuzzing (needs cargo-fuzz): `cd crates/proto/sip && RUSTC_BOOTSTRAP=1 cargo fuzz run parse
-//! -- -max_total_time=60`. The corpus in `fuzz/corpus/parse/` is replayed by a normal test.
+//! Fuzzing: targets `sip_message`, `sip_stream` and `sip_digest` of the repository's `fuzz/`
+//! crate run the bodies in [`fuzzing`] (`scripts/fuzz --seconds 60 sip_message`; see
+//! `docs/ref/fuzzing.md`). Their corpora in `fuzz/corpus/` are replayed by a normal test.
 
 pub mod auth;
 pub mod encode;

@@ -1,33 +1,65 @@
-//! Replays every file of `fuzz/corpus/parse/` (seeded with the golden captures, plus any fuzzer
-//! findings) through the same calls as the fuzz target: nothing may panic, and the seeds taken
-//! from `testdata/` must parse.
+//! Replays every file of the repository's `fuzz/corpus/sip_message/` (seeded with the golden
+//! captures, plus fuzzer findings), `sip_stream/` and `sip_digest/` through the same calls as
+//! the fuzz targets (`xiaoan_sip::fuzzing`): nothing may panic, every property holds, and the
+//! seeds taken from `testdata/` must parse.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use xiaoan_sip::fuzzing::exercise as check;
+use xiaoan_sip::fuzzing::{digest, message, stream};
 use xiaoan_sip::parse_datagram;
 
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = root().join("../../../fuzz/corpus").join(target);
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 #[test]
-fn replay_corpus() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let golden: Vec<String> = std::fs::read_dir(root.join("testdata"))
+fn replay_message_corpus() {
+    let golden: Vec<String> = std::fs::read_dir(root().join("testdata"))
         .unwrap()
         .filter_map(|e| {
             let p = e.unwrap().path();
             (p.extension()? == "sip").then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
         })
         .collect();
-    let mut seen = 0;
-    for entry in std::fs::read_dir(root.join("fuzz/corpus/parse")).unwrap() {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if golden.contains(&name) {
-            let parsed = parse_datagram(&data);
+    let files = corpus("sip_message");
+    for (name, data) in &files {
+        if golden.contains(name) {
+            let parsed = parse_datagram(data);
             assert!(parsed.is_ok(), "{name}: {parsed:?}");
         }
-        check(&data);
-        seen += 1;
+        message(data);
     }
-    assert!(seen >= golden.len(), "{seen}");
+    assert!(files.len() >= golden.len(), "{}", files.len());
+}
+
+#[test]
+fn replay_stream_corpus() {
+    let files = corpus("sip_stream");
+    for (_, data) in &files {
+        stream(data);
+    }
+    assert!(files.len() >= 5, "{}", files.len());
+}
+
+#[test]
+fn replay_digest_corpus() {
+    let files = corpus("sip_digest");
+    for (_, data) in &files {
+        digest(data);
+    }
+    assert!(files.len() >= 5, "{}", files.len());
 }

@@ -1,7 +1,8 @@
 //! A real full disk: the data directory on a small tmpfs, filled with a ballast file until the
 //! filesystem refuses to grow anything. Presses are then answered `503` and DC-09 frames get no
-//! ACK; nothing acknowledged goes missing; once the ballast is deleted the very next retry is
-//! stored and acknowledged and the storage state clears by itself. Needs root (to mount); without
+//! ACK, also after a restart on the still-full disk; nothing acknowledged goes missing; once the
+//! ballast is deleted the very next retry is stored and acknowledged and the storage state clears
+//! by itself. Needs root (to mount); without
 //! it the test says it was skipped. The tmpfs is unmounted however the test ends.
 
 use std::io::Write;
@@ -47,9 +48,13 @@ fn mount_tmpfs(at: &Path) -> Option<Mounted> {
     ok.then(|| Mounted(at.to_path_buf()))
 }
 
-/// Writes `path` until the filesystem is full; returns the bytes written.
+/// Appends to `path` until the filesystem is full; returns the bytes written.
 fn fill(path: &Path) -> u64 {
-    let mut f = std::fs::File::create(path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
     let mut written = 0u64;
     for chunk in [64 * 1024, 4096, 512] {
         let buf = vec![0x55u8; chunk];
@@ -59,6 +64,57 @@ fn fill(path: &Path) -> u64 {
     }
     let _ = f.sync_all();
     written
+}
+
+/// What was sent while the disk was full.
+#[derive(Default)]
+struct Tried {
+    /// Press keys and `seq-N` of DC-09 frames that were acknowledged.
+    acked: Vec<String>,
+    refused_presses: Vec<String>,
+    unacked_frames: Vec<(u16, Vec<u8>)>,
+    /// Alarms sent so far (numbers them).
+    sent: u32,
+    /// Which server run (0: before the restart).
+    round: u32,
+}
+
+/// Alternates presses and DC-09 frames until each has been refused at least once more.
+async fn until_refused(s: &TestServer, guard: &str, panel: &Panel, t: &mut Tried) {
+    let (presses, frames) = (t.refused_presses.len(), t.unacked_frames.len());
+    let first = t.sent;
+    while t.refused_presses.len() == presses || t.unacked_frames.len() == frames {
+        assert!(
+            t.sent - first < MAX_TRIES,
+            "{MAX_TRIES} alarms on a full disk and not both kinds refused"
+        );
+        t.sent += 1;
+        let key = format!("full-{}", t.sent);
+        let (status, body) = press(s, guard, &key).await;
+        match status {
+            201 => t.acked.push(key),
+            503 => {
+                assert_eq!(body["code"], "storage_unavailable", "{body}");
+                t.refused_presses.push(key);
+            }
+            other => panic!("press answered {other}: {body}"),
+        }
+        let seq = u16::try_from(t.sent).unwrap();
+        let frame = panel.frame(&PanelEvent::Sia("PA".into()), seq).unwrap();
+        match panel.send_tcp(s.dc09(), &frame, NO_ACK_WAIT).await {
+            Ok(reply) if reply.kind() == "ACK" => t.acked.push(format!("seq-{seq}")),
+            Ok(reply) => panic!("unexpected reply {}", reply.kind()),
+            Err(_) => t.unacked_frames.push((seq, frame)),
+        }
+    }
+    println!(
+        "full disk, run {}: {} acknowledged, {} presses refused, {} frames unacknowledged after {} rounds (a press and a frame each)",
+        t.round,
+        t.acked.len(),
+        t.refused_presses.len(),
+        t.unacked_frames.len(),
+        t.sent
+    );
 }
 
 #[tokio::test]
@@ -84,45 +140,9 @@ async fn a_real_full_disk_refuses_acknowledgements_and_recovers_when_space_retur
     let ballast = mnt.path().join("ballast");
     let bytes = fill(&ballast);
     assert!(bytes > 0, "the ballast took some space");
-
-    // Alternate presses and DC-09 frames until each has been refused at least once.
     let panel = Panel::new("1111");
-    let (mut acked, mut refused_presses, mut unacked_frames) = (Vec::new(), Vec::new(), Vec::new());
-    let mut i = 0;
-    while (refused_presses.is_empty() || unacked_frames.is_empty()) && i < MAX_TRIES {
-        i += 1;
-        let key = format!("full-{i}");
-        let (status, body) = press(&s, &guard, &key).await;
-        match status {
-            201 => acked.push(key),
-            503 => {
-                assert_eq!(body["code"], "storage_unavailable", "{body}");
-                refused_presses.push(key);
-            }
-            other => panic!("press answered {other}: {body}"),
-        }
-        let seq = u16::try_from(i).unwrap();
-        let frame = panel.frame(&PanelEvent::Sia("PA".into()), seq).unwrap();
-        match panel.send_tcp(s.dc09(), &frame, NO_ACK_WAIT).await {
-            Ok(reply) if reply.kind() == "ACK" => acked.push(format!("seq-{seq}")),
-            Ok(reply) => panic!("unexpected reply {}", reply.kind()),
-            Err(_) => unacked_frames.push((seq, frame)),
-        }
-    }
-    println!(
-        "full disk after {bytes} bytes of ballast: {} acknowledged, {} presses refused, {} frames unacknowledged in {i} tries",
-        acked.len(),
-        refused_presses.len(),
-        unacked_frames.len()
-    );
-    assert!(
-        !refused_presses.is_empty(),
-        "no press was refused on a full disk"
-    );
-    assert!(
-        !unacked_frames.is_empty(),
-        "every DC-09 frame was acknowledged on a full disk"
-    );
+    let mut tried = Tried::default();
+    until_refused(&s, &guard, &panel, &mut tried).await;
     // The consoles were told (the state may flip back if SQLite found room for a later write).
     let down = stream
         .next_storage(WAIT)
@@ -133,6 +153,28 @@ async fn a_real_full_disk_refuses_acknowledgements_and_recovers_when_space_retur
         down["error"].as_str().unwrap_or("").contains("full"),
         "{down}"
     );
+
+    // A restart while the disk is still full: the server comes up (its start-up writes nothing
+    // it needs) and keeps refusing honestly; a session from before still works.
+    let data = s.stop().await;
+    fill(&ballast); // whatever closing the database freed
+    let store = xiaoan::server::open_store(data.path())
+        .await
+        .expect("the store opens on a full disk");
+    let s = TestServer::start_on(Config::default(), data, store).await;
+    let mut stream = s.events(&operator, None).await;
+    assert_eq!(stream.next_storage(WAIT).await.unwrap()["ok"], true);
+    let before = tried.refused_presses.len() + tried.unacked_frames.len();
+    tried.round += 1;
+    until_refused(&s, &guard, &panel, &mut tried).await;
+    assert!(tried.refused_presses.len() + tried.unacked_frames.len() > before);
+    assert_eq!(stream.next_storage(WAIT).await.unwrap()["ok"], false);
+    let Tried {
+        acked,
+        refused_presses,
+        unacked_frames,
+        ..
+    } = tried;
 
     // Space returns: the next retry is stored and acknowledged, the state clears.
     std::fs::remove_file(&ballast).unwrap();

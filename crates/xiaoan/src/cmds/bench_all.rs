@@ -1,6 +1,6 @@
 //! `xiaoan bench all`: the alarm-path benchmarks one after another — the disk's fsync floor,
-//! one-key press → console, DC-09 flat out and at a steady rate, GB/T 28181 devices supervised —
-//! each printing its own detail, then one summary table with the fsync floor beside the figures
+//! one-key press → console, DC-09 flat out and at a steady rate, GB/T 28181 devices supervised,
+//! streams recorded (simulated 2 Mbit/s GB/T 28181 cameras through the ingest) — each printing its own detail, then one summary table with the fsync floor beside the figures
 //! it bounds. A measurement, not a test: nothing is asserted beyond each benchmark's own checks.
 
 use std::io::Write;
@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use clap::Args;
 
+use super::record::{self, RecordArgs};
 use super::{Dc09Args, GbArgs, PressArgs};
 
 /// Flags of `bench all`.
@@ -22,6 +23,13 @@ pub struct AllArgs {
     /// fsync samples for the floor.
     #[arg(long, default_value_t = 300)]
     pub fsyncs: usize,
+    /// Simulated 2 Mbit/s cameras recorded at once (0 skips the recording benchmark; it writes
+    /// about 15 MB per stream per minute and checks free disk first).
+    #[arg(long, default_value_t = 200)]
+    pub record_streams: usize,
+    /// Seconds the recording benchmark measures.
+    #[arg(long, default_value_t = 30)]
+    pub record_seconds: u64,
 }
 
 /// p50 and p99 of `samples` in milliseconds (nearest rank).
@@ -165,12 +173,44 @@ pub async fn run(args: AllArgs) -> anyhow::Result<()> {
         ),
     ]);
 
+    if args.record_streams > 0 {
+        section("streams recorded");
+        let rec = record::run_record(&RecordArgs {
+            streams: args.record_streams,
+            seconds: args.record_seconds.clamp(1, record::MAX_SECONDS),
+            ..RecordArgs::default()
+        })
+        .await?;
+        rec.print();
+        rows.push([
+            format!(
+                "streams recorded ({:.1} Mbit/s each, through the ingest)",
+                rec.stream_bps / 1e6
+            ),
+            format!(
+                "{}/{} streams, {} missing frames",
+                rec.recording, rec.streams, rec.frames_missing
+            ),
+            format!(
+                "{} per stream, {} written, {} RSS per stream",
+                rec.cpu_per_stream()
+                    .map_or("n/a".into(), |c| format!("{c:.2}% of a core")),
+                rec.write_mb_s()
+                    .map_or("n/a".into(), |m| format!("{m:.1} MB/s")),
+                rec.rss_per_stream_mib()
+                    .map_or("n/a".into(), |m| format!("{m:.1} MiB"))
+            ),
+        ]);
+    }
+
     section("summary");
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     println!(
-        "xiaoan bench all --seconds {secs} --gb-devices {}: {} CPU(s), load average {}, {:.0} s in all",
+        "xiaoan bench all --seconds {secs} --gb-devices {} --record-streams {} --record-seconds {}: {} CPU(s), load average {}, {:.0} s in all",
         args.gb_devices,
+        args.record_streams,
+        args.record_seconds,
         std::thread::available_parallelism().map_or(0, usize::from),
         load.join(" "),
         started.elapsed().as_secs_f64()

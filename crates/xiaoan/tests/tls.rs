@@ -1,6 +1,6 @@
 //! HTTPS: with `[http] tls_cert` and `tls_key` set, the HTTP listener serves TLS only. A
 //! self-signed certificate made here; a client trusting it logs in and calls the API, the live
-//! event stream flows over TLS, the session cookie is `Secure`, plain HTTP to the port gets no
+//! event stream and the live-video WebSocket work over TLS, the session cookie is `Secure`, plain HTTP to the port gets no
 //! answer, and a certificate that is missing, unreadable or not the key's stops the start with
 //! a clear error.
 
@@ -9,7 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::Role;
 use xiaoan::config::Config;
 use xiaoan::server::{self, Running};
 
@@ -32,6 +35,8 @@ fn tls_config(cert: &Path, key: &Path) -> Config {
     config.http.tls_key = key.to_string_lossy().into_owned();
     config.dc09.addr = String::new();
     config.gb28181.addr = String::new();
+    // School 1's gate camera, for the live-video WebSocket.
+    xiaoan::cmds::demo::demo_gb28181(&mut config);
     config
 }
 
@@ -116,6 +121,38 @@ async fn the_listener_serves_https_with_a_secure_cookie_and_refuses_plain_http()
         .unwrap();
     assert!(!chunk.is_empty());
     drop(res);
+
+    // The live-video WebSocket upgrades over TLS and answers a close with a close.
+    let res = client
+        .get(format!(
+            "{base}/api/v1/cameras/{}/live",
+            xiaoan::cmds::demo::DEMO_GATE_CAMERA
+        ))
+        .bearer_auth(&token)
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 101);
+    let upgraded = res.upgrade().await.unwrap();
+    let mut ws =
+        tokio_tungstenite::WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
+    // Open and quiet (the camera sends no video here) until the server reads our close frame
+    // through TLS and ends the view.
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), ws.next()).await;
+    assert!(quiet.is_err(), "the view ended by itself: {quiet:?}");
+    ws.send(Message::Close(None)).await.unwrap();
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+        .await
+        .unwrap();
+    // A close frame back, or the end of the connection.
+    assert!(
+        !matches!(reply, Some(Ok(Message::Binary(_) | Message::Text(_)))),
+        "{reply:?}"
+    );
 
     // A client that does not trust the certificate is refused by its own TLS check.
     let untrusting = reqwest::Client::builder()

@@ -102,6 +102,12 @@ test('one-key alarm: guard → operator → officer, live both ways, and nobody 
   assert.match(await textOf(gPage, '[data-testid="status-title"]'), /公安已接警/);
   assert.match(await textOf(gPage, '[data-testid="status-sub"]'), /李娜/);
   await opPage.waitForFunction(() => document.body.dataset.alerting === 'false', null, { timeout: WAIT });
+  // The card's 审计记录 (collapsed) lists the press and the claim: who, with their role, and what.
+  await opPage.getByTestId('audit').locator('summary').click();
+  const claimedEntry = opPage.locator('[data-testid="audit-entry"][data-action="incident.claim"]');
+  await claimedEntry.waitFor({ timeout: WAIT });
+  assert.match(await claimedEntry.textContent(), /接警员 李娜（接警员）认领警情/);
+  assert.match(await textOf(opPage, '[data-testid="audit-entry"][data-action="incident.raise"]'), /门卫 张建国（门卫）发起报警/);
 
   // Dispatch to 陈伟 → the guard sees 已派警 with the unit; the officer's phone lists it.
   const unit = opPage.getByTestId('dispatch-unit');

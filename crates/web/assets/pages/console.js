@@ -14,6 +14,7 @@ import { t, dur, errText } from '../i18n.js';
 import { miniMap } from '../map.js';
 import { pointCameras } from '../video.js';
 import { incidentClips } from '../clips.js';
+import { auditList } from '../audit.js';
 import {
   badge, peopleList, timeline, telLink, connBanner, IncidentStore, kindChip, eventLabel, sourceLabel,
   DeviceStore, places, signalItem, deviceLine, pad3, isGbDetails, actorName,
@@ -414,7 +415,8 @@ export function mount(root, { me, banners }) {
       st.actionsKey = '';
       parts.cams = inc.alarm_point?.id != null ? pointCameras(inc.alarm_point.id) : null;
       parts.clips = incidentClips(inc.id, me);
-      fill(card, parts.head, h('div', { class: 'card-body' }, h('div', { class: 'card-main' }, parts.cams?.el, parts.clips.el, parts.info), h('div', { class: 'card-side' }, parts.msg, parts.actions, parts.tlTitle, parts.tl)));
+      parts.audit = auditList(inc.id);
+      fill(card, parts.head, h('div', { class: 'card-body' }, h('div', { class: 'card-main' }, parts.cams?.el, parts.clips.el, parts.info), h('div', { class: 'card-side' }, parts.msg, parts.actions, parts.tlTitle, parts.tl, parts.audit.el)));
       card.scrollTop = 0;
     }
     card.dataset.incidentId = inc.id;
@@ -443,6 +445,7 @@ export function mount(root, { me, banners }) {
     }
     parts.tlTitle.textContent = t('card.timeline');
     fill(parts.tl, inc.timeline ? timeline(inc.timeline) : h('p', { class: 'muted' }, t('loading')));
+    parts.audit.update(inc);
   }
 
   function showMsg(kind, text) {

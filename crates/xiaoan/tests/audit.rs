@@ -3,7 +3,8 @@
 //! see the incident (404 for another area's operator); `xiaoan audit verify` says the log is
 //! intact while the server runs and after it stops; then, as someone with the database file
 //! would, a row is edited (after dropping the trigger that refuses it) and verify names exactly
-//! that entry with exit status 1; a row deleted is named missing.
+//! that entry with exit status 1; a row deleted is named missing. Footage: a clip read in many
+//! requests is one entry per reader; its download and its release are entries too.
 
 #![allow(clippy::unwrap_used)]
 
@@ -11,12 +12,15 @@ mod common;
 
 use std::path::Path;
 use std::process::Command as Process;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use xiaoan::cmds::{Cli, Command};
 
 use common::TestServer;
 use serde_json::{Value, json};
+use xiaoan_core::camera::{Camera, CameraSource};
+use xiaoan_media::clip::{TESTSRC_H264, frames};
 
 /// `xiaoan audit ARGS --data-dir DIR`, parsed by the binary's command line and run in this
 /// process: exit status and output.
@@ -236,4 +240,125 @@ async fn the_audit_trail_records_an_incident_and_verify_names_a_tampered_entry()
     let (code, out) = audit(dir, &["verify"]).await;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("entry {victim} missing")), "{out}");
+}
+
+/// A camera at alarm point 1 fed the committed test clip, so a press gets a clip with footage.
+fn fed_camera_config() -> xiaoan::config::Config {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut config = xiaoan::config::Config::default();
+    config.video.clip_before_secs = 1;
+    config.video.clip_after_secs = 1;
+    config.cameras = vec![Camera {
+        id: "audit-gate".into(),
+        name: "南门审计测试摄像机".into(),
+        school_id: 1,
+        alarm_point_id: Some(1),
+        source: CameraSource::Rtsp {
+            url: format!("rtsp://127.0.0.1:{port}/live"),
+        },
+    }];
+    config
+}
+
+async fn fetch(s: &TestServer, token: &str, path: &str, range: Option<&str>) -> u16 {
+    let mut req = s.client.get(s.url(path)).bearer_auth(token);
+    if let Some(r) = range {
+        req = req.header("Range", r);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let _ = res.bytes().await;
+    status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn footage_views_downloads_and_a_release_are_recorded_once_per_reader() {
+    let s = TestServer::start_with(fed_camera_config()).await;
+    let track = s
+        .running
+        .as_ref()
+        .unwrap()
+        .cameras
+        .get("audit-gate")
+        .unwrap()
+        .track
+        .clone();
+    let feeder = tokio::spawn(async move {
+        let clip = frames(TESTSRC_H264, 25).unwrap();
+        let span = clip.len() as i64 * 3600;
+        let mut tick = tokio::time::interval(Duration::from_millis(40));
+        for round in 0i64.. {
+            for f in &clip {
+                tick.tick().await;
+                let mut f = f.clone();
+                f.pts += round * span;
+                f.dts += round * span;
+                track.push(f).unwrap();
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let guard = s.login("guard1").await;
+    let operator = s.login("operator").await;
+    let supervisor = s.login("supervisor").await;
+    let (status, body) = s.post(&guard, "/api/v1/alarms", json!({})).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["incident_id"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let clip_id = loop {
+        let (_, inc) = s.get(&operator, &format!("/api/v1/incidents/{id}")).await;
+        let clip = inc["clips"].as_array().and_then(|c| c.first()).cloned();
+        if let Some(c) = clip.filter(|c| c["bytes"].as_i64().unwrap_or(0) > 0) {
+            break c["id"].as_i64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "no clip footage: {inc}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    feeder.abort();
+
+    // A player's many requests, then a second reader, a download and a release.
+    let file = format!("/api/v1/clips/{clip_id}/file");
+    for range in [None, Some("bytes=0-99"), Some("bytes=100-"), None] {
+        assert!([200, 206].contains(&fetch(&s, &operator, &file, range).await));
+    }
+    assert_eq!(fetch(&s, &guard, &file, None).await, 200);
+    let download = format!("/api/v1/clips/{clip_id}/download");
+    assert_eq!(fetch(&s, &operator, &download, None).await, 200);
+    let (status, out) = s
+        .post(
+            &supervisor,
+            &format!("/api/v1/clips/{clip_id}/release"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{out}");
+
+    let (_, trail) = s
+        .get(&operator, &format!("/api/v1/incidents/{id}/audit"))
+        .await;
+    let entries = trail["entries"].as_array().unwrap();
+    let of = |action: &str| -> Vec<&Value> {
+        entries.iter().filter(|e| e["action"] == action).collect()
+    };
+    let views = of("clip.view");
+    assert_eq!(views.len(), 2, "one per reader: {trail}");
+    assert_eq!(views[0]["actor"]["name"], "接警员 李娜");
+    assert_eq!(views[1]["actor"]["role"], "school_guard");
+    assert_eq!(views[0]["object_id"], clip_id.to_string());
+    assert_eq!(views[0]["detail"]["camera_id"], "audit-gate");
+    assert_eq!(of("clip.download").len(), 1);
+    let release = of("clip.release");
+    assert_eq!(release.len(), 1);
+    assert_eq!(release[0]["actor"]["role"], "police_supervisor");
+    assert_eq!(
+        of("incident.note").len(),
+        1,
+        "the release's note on the timeline"
+    );
+
+    let dir = s.stop().await;
+    let (code, out) = audit(dir.path(), &["verify"]).await;
+    assert_eq!(code, 0, "{out}");
 }

@@ -112,17 +112,6 @@ async fn serve_file(
     attachment: bool,
 ) -> ApiResult<Response> {
     let (clip, school_id) = visible_clip(state, user, id).await?;
-    let action = if attachment {
-        "clip.download"
-    } else {
-        "clip.view"
-    };
-    audit::record_view(
-        state,
-        user,
-        clip_entry(state, user, action, &clip, school_id),
-    )
-    .await?;
     let file = match tokio::fs::File::open(&clip.path).await {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -142,6 +131,18 @@ async fn serve_file(
             ApiError::internal()
         })?
         .len();
+    // Recorded (once per user and window) before a byte of footage leaves.
+    let action = if attachment {
+        "clip.download"
+    } else {
+        "clip.view"
+    };
+    audit::record_view(
+        state,
+        user,
+        clip_entry(state, user, action, &clip, school_id),
+    )
+    .await?;
     let name = format!("incident-{}-{}.mp4", clip.incident_id, clip.camera_id);
     super::ranged::respond(file, len, headers, attachment.then_some(name.as_str())).await
 }

@@ -191,10 +191,6 @@ pub(crate) async fn file(
     if !may_view(user.user.role) {
         return Err(refuse(&user, "view recordings"));
     }
-    let mut entry_audit = audit::by_user(&state, &user, "recording.view", "recording", rec.id);
-    entry_audit.school_id = Some(entry.camera.school_id);
-    entry_audit.detail = json!({ "camera_id": rec.camera_id, "start_ms": rec.start_ms });
-    audit::record_view(&state, &user, entry_audit).await?;
     let path = file_under(&data_dir(&state).await?, &rec.path).await?;
     let file = tokio::fs::File::open(&path)
         .await
@@ -208,6 +204,11 @@ pub(crate) async fn file(
             ApiError::internal()
         })?
         .len();
+    // Recorded (once per user and window) before a byte of footage leaves.
+    let mut entry_audit = audit::by_user(&state, &user, "recording.view", "recording", rec.id);
+    entry_audit.school_id = Some(entry.camera.school_id);
+    entry_audit.detail = json!({ "camera_id": rec.camera_id, "start_ms": rec.start_ms });
+    audit::record_view(&state, &user, entry_audit).await?;
     if super::ranged::from_start(&headers, len) {
         tracing::info!(camera = %entry.camera.id, recording = rec.id, user = %user.user.username, "recording viewed");
     }

@@ -164,10 +164,14 @@ impl Platform {
             .and_then(|m| m.get(channel_id).copied())
     }
 
-    /// Applies the configured bindings to the store and loads every binding into memory.
+    /// Applies the configured bindings to the store and loads every binding into memory. When
+    /// storage cannot be written (a full disk) the configured bindings are used from memory, so
+    /// the platform still starts and its alarms are still routed (and refused honestly while the
+    /// disk stays full).
     pub async fn load_bindings(&self) -> Result<(), xiaoan_store::StoreError> {
         let store = self.hub.store();
         let now = self.hub.clock().now();
+        let mut unsaved = Vec::new();
         for b in &self.config.channels {
             let device = b.device_id.clone().unwrap_or_else(|| b.id.clone());
             let point = self
@@ -181,11 +185,30 @@ impl Platform {
                 tracing::error!(channel = %b.id, point = b.alarm_point_id, "gb28181 channel bound to an alarm point that does not exist");
                 continue;
             };
-            store
+            match store
                 .bind_gb_channel(&b.id, &device, Some(point.school_id), Some(point.id), now)
-                .await?;
+                .await
+            {
+                Ok(_) => {}
+                Err(xiaoan_store::StoreError::Unavailable(e)) => {
+                    tracing::error!(channel = %b.id, error = %e, "gb28181 channel binding not stored (storage failing); used from the configuration");
+                    let binding = Binding {
+                        school_id: point.school_id,
+                        alarm_point_id: point.id,
+                        one_key: point.one_key,
+                    };
+                    unsaved.push((b.id.clone(), binding));
+                }
+                Err(e) => return Err(e),
+            }
         }
-        self.reload_bindings().await
+        self.reload_bindings().await?;
+        if !unsaved.is_empty()
+            && let Ok(mut m) = self.bindings.lock()
+        {
+            m.extend(unsaved);
+        }
+        Ok(())
     }
 
     /// Reloads the channel bindings from the store (after an API change).

@@ -238,6 +238,9 @@ pub fn resync(buf: &[u8]) -> usize {
 pub struct FrameReader {
     decoder: Decoder,
     buf: Vec<u8>,
+    /// An error dropped the whole buffer before the `<LF>` that ends the bad bytes had come:
+    /// drop what follows up to it too, so that the rest is not reported as a second error.
+    skip_to_lf: bool,
 }
 
 impl FrameReader {
@@ -245,6 +248,7 @@ impl FrameReader {
         Self {
             decoder,
             buf: Vec::new(),
+            skip_to_lf: false,
         }
     }
 
@@ -255,6 +259,14 @@ impl FrameReader {
 
     /// Next frame or error; `None` when more bytes are needed.
     pub fn next_frame(&mut self) -> Option<Result<Frame, DecodeError>> {
+        if self.skip_to_lf {
+            let Some(lf) = self.buf.iter().position(|&b| b == LF) else {
+                self.buf.clear();
+                return None;
+            };
+            self.buf.drain(..lf);
+            self.skip_to_lf = false;
+        }
         match self.decoder.decode(&self.buf) {
             Ok(None) => None,
             Ok(Some((frame, used))) => {
@@ -263,6 +275,7 @@ impl FrameReader {
             }
             Err(e) => {
                 let skip = resync(&self.buf);
+                self.skip_to_lf = skip >= self.buf.len();
                 self.buf.drain(..skip.min(self.buf.len()));
                 Some(Err(e))
             }

@@ -111,3 +111,23 @@ fn faults_are_reported_and_skipped() {
     // The truncated tail stays buffered, waiting for more bytes.
     assert!(left > 0);
 }
+
+/// Found by the fuzz target `sia_frame` (`fuzz/corpus/sia_frame/chunked-bad-crc-field`): a frame
+/// with a bad CRC field, the rest of its line arriving after the error, used to give a second
+/// `frame > start` error for that rest when fed in pieces, but not when fed whole.
+#[test]
+fn rest_of_a_bad_line_after_the_error_is_no_second_error() {
+    let s: &[u8] = b"\n1E4\x80\x000 \0\0\0\0\0\0\x00006R12L34#1234\n1C7300BA\"*SIA-DCS\"[]0010R12L34#1234[e6e\r347104235e77a9a117";
+    let whole = run([s]);
+    let contexts: Vec<&str> = whole
+        .0
+        .iter()
+        .filter_map(|i| match i {
+            Item::Error(e) => Some(e.context()),
+            Item::Frame(_) => None,
+        })
+        .collect();
+    assert_eq!(contexts, ["frame > crc field", "frame > crc"]);
+    assert_eq!(run(s.chunks(7)), whole);
+    assert_eq!(run(s.chunks(1)), whole);
+}

@@ -2,12 +2,14 @@
 //! corpus-replay test so both run the same calls and check the same properties. Hidden from
 //! the docs; not an API.
 
-use crate::{Charset, Payload, PtzCmd, decode, detect_charset};
+use crate::{Charset, Payload, PtzCmd, decode, decode_with_charset, detect_charset};
 
 /// Target `manscdp`: `data` through the charset detection, the body decoder and the PTZCmd
-/// parser. A decoded body re-encodes (in both charsets) to bytes that decode to the same body,
-/// and those bytes are a fixed point of decode → encode; a parsed PTZCmd prints to the same
-/// command.
+/// parser. A decoded body re-encodes (in both charsets) to bytes that decode to the same root,
+/// SN and CmdType; when they are read back in the charset they were written in, those bytes
+/// are a fixed point of decode → encode. (GB18030 bytes that are also valid UTF-8 made of CJK
+/// characters are read as UTF-8, by the charset rule; only mojibake text encodes to such
+/// bytes.) A parsed PTZCmd prints to the same command.
 pub fn body(data: &[u8]) {
     let _ = detect_charset(data);
     if let Ok(cmd) = PtzCmd::parse(&String::from_utf8_lossy(data)) {
@@ -28,10 +30,12 @@ pub fn body(data: &[u8]) {
         let Ok(bytes) = body.encode(charset) else {
             continue;
         };
-        let again = decode(&bytes).expect("an encoded body decodes");
+        let (again, read_as) = decode_with_charset(&bytes).expect("an encoded body decodes");
         assert_eq!((again.root, again.sn), (body.root, body.sn));
         assert_eq!(again.payload.cmd_type(), body.payload.cmd_type());
-        let twice = again.encode(charset).expect("a decoded body encodes again");
-        assert_eq!(twice, bytes, "encode(decode(encode(b))) == encode(b)");
+        if read_as == charset {
+            let twice = again.encode(charset).expect("a decoded body encodes again");
+            assert_eq!(twice, bytes, "encode(decode(encode(b))) == encode(b)");
+        }
     }
 }

@@ -32,3 +32,33 @@ fn replay_corpus() {
     }
     assert!(seen >= golden.len(), "{seen}");
 }
+
+/// Found by the fuzz target `manscdp` (`fuzz/corpus/manscdp/gb18030-mojibake-reads-as-utf8`): a
+/// Catalog whose broken bytes make the whole body GB18030, so its UTF-8 Chinese names decode
+/// as mojibake. Written back in GB18030, that mojibake is exactly the UTF-8 bytes of the real
+/// names, which the charset rule reads as UTF-8: the round trip recovers the real names instead
+/// of the mojibake. Written in UTF-8 the body is a fixed point.
+#[test]
+fn gb18030_mojibake_reads_back_as_utf8() {
+    use xiaoan_manscdp::{Charset, Payload, decode_with_charset};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let data =
+        std::fs::read(root.join("../../../fuzz/corpus/manscdp/gb18030-mojibake-reads-as-utf8"))
+            .unwrap();
+    let (parsed, charset) = decode_with_charset(&data).unwrap();
+    assert_eq!(charset, Charset::Gb18030);
+    let name = |b: &xiaoan_manscdp::body::Body| match &b.payload {
+        Payload::Catalog(c) => c.items[0].name.clone().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_ne!(name(&parsed), "恩施市教育局 & 安保");
+    let gb = parsed.encode(Charset::Gb18030).unwrap();
+    let (again, read_as) = decode_with_charset(&gb).unwrap();
+    assert_eq!(read_as, Charset::Utf8);
+    assert_eq!(name(&again), "恩施市教育局 & 安保");
+    let utf8 = parsed.encode(Charset::Utf8).unwrap();
+    let (again, read_as) = decode_with_charset(&utf8).unwrap();
+    assert_eq!(read_as, Charset::Utf8);
+    assert_eq!(again.encode(Charset::Utf8).unwrap(), utf8);
+    body(&data);
+}

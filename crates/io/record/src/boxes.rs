@@ -1,6 +1,7 @@
 //! A small MP4 box walker for our own segment files: top-level box headers, and in each `moof`
 //! the `tfdt` decode time and the `trun` samples. Enough to find where a torn file's last
 //! complete fragment ends and how long the file really is; never panics on any bytes.
+//! No imports: the fuzz target `mp4_walk` (`fuzz/`) compiles this file on its own.
 
 /// One sample of a fragment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +108,7 @@ fn parse_moof(b: &[u8], start: usize, end: usize, moof_at: usize) -> Option<Frag
     let mut default_duration = 0;
     let mut samples = Vec::new();
     let mut data_start = None;
-    for (kind, s, _) in children(b, traf.1, traf.2) {
+    for (kind, s, box_end) in children(b, traf.1, traf.2) {
         let flags = be32(b, s)? & 0x00ff_ffff;
         let version = b.get(s).copied()?;
         match &kind {
@@ -146,7 +147,10 @@ fn parse_moof(b: &[u8], start: usize, end: usize, moof_at: usize) -> Option<Frag
                     .filter(|&&f| flags & f != 0)
                     .count()
                     * 4;
-                if count.checked_mul(per)? > b.len() {
+                // The per-sample fields must fit in the box. A `trun` without them (every
+                // sample from defaults) is none we write, and its count, bounded by nothing,
+                // could ask for gigabytes: the fragment is unreadable.
+                if per == 0 || count.checked_mul(per)? > box_end.saturating_sub(at) {
                     return None;
                 }
                 for _ in 0..count {
@@ -222,4 +226,67 @@ pub fn walk(b: &[u8]) -> Walk {
         at = next;
     }
     w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// An init, then one fragment whose `trun` (version 0, data offset set) claims `count`
+    /// samples, with the given per-sample sizes (none: no per-sample fields) and an empty
+    /// `free` box after it, then 16 bytes of `mdat`.
+    fn file_with_trun(count: u32, sizes: &[u32]) -> Vec<u8> {
+        let moof = |offset: u32| {
+            let flags: u32 = if sizes.is_empty() { 0x1 } else { 0x201 };
+            let mut trun = flags.to_be_bytes().to_vec();
+            trun.extend_from_slice(&count.to_be_bytes());
+            trun.extend_from_slice(&offset.to_be_bytes());
+            for size in sizes {
+                trun.extend_from_slice(&size.to_be_bytes());
+            }
+            let traf = [
+                mp4_box(b"tfdt", &[0; 8]),
+                mp4_box(b"trun", &trun),
+                mp4_box(b"free", &[]),
+            ]
+            .concat();
+            mp4_box(b"moof", &mp4_box(b"traf", &traf))
+        };
+        let len = moof(0).len() as u32;
+        [
+            mp4_box(b"ftyp", b"isom"),
+            mp4_box(b"moov", &[]),
+            moof(len + 8),
+            mp4_box(b"mdat", &[0; 16]),
+        ]
+        .concat()
+    }
+
+    /// Found by the fuzz target `mp4_walk` (`fuzz/corpus/mp4_walk/trun-count-without-fields`):
+    /// a `trun` claiming 2^30 samples with no per-sample fields made the walk push 2^30
+    /// samples (tens of GB) — a torn or damaged segment file could crash the start-up check.
+    #[test]
+    fn a_huge_sample_count_without_fields_is_unreadable() {
+        let file = file_with_trun(0x4000_0000, &[]);
+        let w = walk(&file);
+        assert!(w.fragments.is_empty());
+        assert_eq!(w.complete_len, w.init_len);
+    }
+
+    #[test]
+    fn per_sample_fields_must_fit_in_the_trun() {
+        let ok = walk(&file_with_trun(1, &[4]));
+        assert_eq!(ok.frames(), 1);
+        assert_eq!(ok.complete_len, file_with_trun(1, &[4]).len());
+        // Two samples claimed, one size present: the second size would be read from the
+        // `free` box header that follows (8, which would fit in the `mdat`).
+        assert!(walk(&file_with_trun(2, &[4])).fragments.is_empty());
+    }
 }

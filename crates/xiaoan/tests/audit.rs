@@ -4,7 +4,8 @@
 //! intact while the server runs and after it stops; then, as someone with the database file
 //! would, a row is edited (after dropping the trigger that refuses it) and verify names exactly
 //! that entry with exit status 1; a row deleted is named missing. Footage: a clip read in many
-//! requests is one entry per reader; its download and its release are entries too.
+//! requests is one entry per reader; its download and its release are entries too. A DC-09 alarm
+//! is by its panel account.
 
 #![allow(clippy::unwrap_used)]
 
@@ -21,6 +22,7 @@ use common::TestServer;
 use serde_json::{Value, json};
 use xiaoan_core::camera::{Camera, CameraSource};
 use xiaoan_media::clip::{TESTSRC_H264, frames};
+use xiaoan_sim::panel::{Panel, PanelEvent};
 
 /// `xiaoan audit ARGS --data-dir DIR`, parsed by the binary's command line and run in this
 /// process: exit status and output.
@@ -361,4 +363,30 @@ async fn footage_views_downloads_and_a_release_are_recorded_once_per_reader() {
     let dir = s.stop().await;
     let (code, out) = audit(dir.path(), &["verify"]).await;
     assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dc09_alarm_and_its_retransmission_are_one_entry_by_the_panel_account() {
+    let s = TestServer::start().await;
+    let operator = s.login("operator").await;
+    let panel = Panel::new("1111");
+    let frame = panel.frame(&PanelEvent::Sia("PA".into()), 21).unwrap();
+    for _ in 0..2 {
+        let reply = panel
+            .send_tcp(s.dc09(), &frame, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(reply.kind(), "ACK");
+    }
+    let (_, list) = s.get(&operator, "/api/v1/incidents").await;
+    let id = list["incidents"][0]["id"].as_i64().unwrap();
+    let (_, trail) = s
+        .get(&operator, &format!("/api/v1/incidents/{id}/audit"))
+        .await;
+    assert_eq!(actions(&trail), ["incident.raise"], "{trail}");
+    let raise = &trail["entries"][0];
+    assert_eq!(raise["actor"]["name"], "dc09:1111");
+    assert_eq!(raise["actor"]["user_id"], Value::Null);
+    assert_eq!(raise["detail"]["data"]["details"]["account"], "1111");
+    s.stop().await;
 }

@@ -213,8 +213,9 @@ pub fn walk(b: &[u8]) -> Walk {
             b"mdat" => match pending.take() {
                 Some(f)
                     if f.data_start >= at + hlen
-                        && f.samples.iter().map(|s| s.size as usize).sum::<usize>()
-                            <= next.saturating_sub(f.data_start) =>
+                        && next.checked_sub(f.data_start).is_some_and(|room| {
+                            f.samples.iter().map(|s| s.size as usize).sum::<usize>() <= room
+                        }) =>
                 {
                     w.fragments.push(f);
                     w.complete_len = next;
@@ -243,6 +244,12 @@ mod tests {
     /// samples, with the given per-sample sizes (none: no per-sample fields) and an empty
     /// `free` box after it, then 16 bytes of `mdat`.
     fn file_with_trun(count: u32, sizes: &[u32]) -> Vec<u8> {
+        file_with_offset(count, sizes, 8)
+    }
+
+    /// As [`file_with_trun`], the data offset `past_moof` bytes after the `moof` (8: the start
+    /// of the `mdat` payload).
+    fn file_with_offset(count: u32, sizes: &[u32], past_moof: u32) -> Vec<u8> {
         let moof = |offset: u32| {
             let flags: u32 = if sizes.is_empty() { 0x1 } else { 0x201 };
             let mut trun = flags.to_be_bytes().to_vec();
@@ -263,7 +270,7 @@ mod tests {
         [
             mp4_box(b"ftyp", b"isom"),
             mp4_box(b"moov", &[]),
-            moof(len + 8),
+            moof(len + past_moof),
             mp4_box(b"mdat", &[0; 16]),
         ]
         .concat()
@@ -288,5 +295,16 @@ mod tests {
         // Two samples claimed, one size present: the second size would be read from the
         // `free` box header that follows (8, which would fit in the `mdat`).
         assert!(walk(&file_with_trun(2, &[4])).fragments.is_empty());
+    }
+
+    /// Found by the fuzz target `mp4_walk` (`fuzz/corpus/mp4_walk/data-offset-past-mdat`): a
+    /// fragment of empty samples whose data offset points past its `mdat` was taken as complete.
+    #[test]
+    fn a_data_offset_past_the_mdat_is_unreadable() {
+        assert_eq!(walk(&file_with_offset(1, &[0], 8)).fragments.len(), 1);
+        assert_eq!(walk(&file_with_offset(1, &[0], 24)).fragments.len(), 1);
+        let w = walk(&file_with_offset(1, &[0], 25));
+        assert!(w.fragments.is_empty());
+        assert_eq!(w.complete_len, w.init_len);
     }
 }

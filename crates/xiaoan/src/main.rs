@@ -39,12 +39,16 @@ async fn main() -> anyhow::Result<()> {
             cmds::bench::run(args).await
         }
         Command::Audit(args) => {
-            init_logging("warn");
-            let code = cmds::audit::run(args).await?;
-            if code != 0 {
-                std::process::exit(code);
+            init_logging("error");
+            // 0 intact, 1 broken, 2 could not check.
+            match cmds::audit::run(args).await {
+                Ok(0) => Ok(()),
+                Ok(code) => std::process::exit(code),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    std::process::exit(2)
+                }
             }
-            Ok(())
         }
     }
 }

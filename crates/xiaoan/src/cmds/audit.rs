@@ -1,7 +1,7 @@
 //! `xiaoan audit verify|list --data-dir DIR`: reads the audit trail of a data directory's
 //! database without writing to it (also while a server runs on it). `verify` walks the hash
-//! chain from the first entry and names the first broken link (exit status 1); `list` prints
-//! entries, all or one incident's.
+//! chain from the first entry and names the first broken link (exit status 1; 2 when the log
+//! cannot be read at all); `list` prints entries, all or one incident's.
 
 use std::path::PathBuf;
 
@@ -21,7 +21,8 @@ pub struct AuditArgs {
 /// What to do with the audit trail.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; exit status 1 and the first broken link when it is broken.
+    /// Check the hash chain: exit status 0 when intact, 1 with the first broken link when it is
+    /// broken, 2 when the log cannot be read.
     Verify {
         /// Data directory holding xiaoan.db.
         #[arg(long, value_name = "DIR")]

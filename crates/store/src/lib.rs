@@ -1,6 +1,7 @@
 //! xiaoan storage. Everything durable goes through the [`Store`] trait: the directory (regions,
 //! schools, alarm points, people, users), login sessions, incidents with their timelines (the
-//! global event log the live stream resumes from) and idempotency keys.
+//! global event log the live stream resumes from), idempotency keys, and the hash-chained audit
+//! trail (an incident step's audit entry is written in the step's own transaction).
 //!
 //! Promise kept by every backend: when a write method returns `Ok`, the data is on disk (fsync'd);
 //! callers acknowledge an alarm only after that. [`conformance`] holds the one suite every backend

@@ -2,6 +2,8 @@
 //! appends each finished GOP as one fragment to the open segment file. A new file starts at the
 //! first keyframe after `segment_secs`, and whenever the init segment changes. The index row is
 //! inserted when a file opens and updated once when it closes; appends touch only the file.
+//! File work (create, append, `fsync`) runs on tokio's blocking pool: hundreds of cameras cutting
+//! segments at once must not stall the runtime threads that receive their video.
 
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use xiaoan_media::{Frame, TIMESCALE, Track, VideoParams, ViewerItem, fmp4};
 use xiaoan_store::{NewRecording, RecordingEnd, Store};
 
-use crate::segment::SegmentFile;
+use crate::segment::{SegmentFile, off_runtime};
 use crate::{RecordConfig, Result};
 
 /// Wall-clock anchors further than this from now are re-taken (the stream's clock jumped).
@@ -19,7 +21,8 @@ const REANCHOR_MS: i64 = 30_000;
 
 struct Open {
     id: i64,
-    file: SegmentFile,
+    /// `None` only if a blocking task died with the file in it.
+    file: Option<SegmentFile>,
     start_ms: i64,
     start_dts: i64,
     end_dts: i64,
@@ -142,11 +145,12 @@ impl Recorder {
                 height: params.as_ref().map_or(0, |p| p.height),
             })
             .await?;
-        let file = SegmentFile::create(&self.config.data_dir.join(&rel), &init)?;
+        let path = self.config.data_dir.join(&rel);
+        let file = off_runtime(&path.clone(), move || SegmentFile::create(&path, &init)).await??;
         tracing::debug!(camera = %self.camera_id, path = %rel, "segment opened");
         self.open = Some(Open {
             id,
-            file,
+            file: Some(file),
             start_ms,
             start_dts: key.dts,
             end_dts: key.dts,
@@ -174,8 +178,16 @@ impl Recorder {
             .unwrap_or(self.last_duration);
         open.sequence += 1;
         let fragment = fmp4::fragment_rebased(open.sequence, &gop, last_duration, open.start_dts)?;
-        open.file.append(&fragment)?;
-        open.file.flush()?;
+        if let Some(mut file) = open.file.take() {
+            let path = file.path().to_owned();
+            let (file, written) = off_runtime(&path, move || {
+                let written = file.append(&fragment).and_then(|()| file.flush());
+                (file, written)
+            })
+            .await?;
+            open.file = Some(file);
+            written?;
+        }
         open.frames += gop.len() as i64;
         open.end_dts = last.dts + i64::from(last_duration);
         Ok(())
@@ -186,7 +198,12 @@ impl Recorder {
         let Some(open) = self.open.take() else {
             return Ok(());
         };
-        let bytes = open.file.close()?;
+        let Some(file) = open.file else {
+            // The file went with a failed blocking task; the start-up check mends its row.
+            return Ok(());
+        };
+        let path = file.path().to_owned();
+        let bytes = off_runtime(&path, move || file.close()).await??;
         let span = open.end_dts - open.start_dts;
         self.store
             .close_recording(

@@ -33,6 +33,11 @@ impl SegmentFile {
         Ok(s)
     }
 
+    /// Where the file is.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Appends bytes (a fragment).
     pub(crate) fn append(&mut self, data: &[u8]) -> Result<()> {
         self.out
@@ -59,6 +64,17 @@ impl SegmentFile {
         }
         Ok(self.bytes)
     }
+}
+
+/// Runs blocking file work `f` on tokio's blocking pool; a task that panicked is an error about
+/// `path`.
+pub(crate) async fn off_runtime<T: Send + 'static>(
+    path: &Path,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| RecordError::io(path, std::io::Error::other(e)))
 }
 
 /// `fsync` of a directory, so a created, truncated or removed entry is durable.

@@ -168,10 +168,27 @@ async fn the_audit_trail_records_an_incident_and_verify_names_a_tampered_entry()
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("audit log intact: "), "{out}");
 
+    // What an operator would note down: the number of entries and the last hash.
+    let noted = out
+        .trim()
+        .strip_prefix("audit log intact: ")
+        .and_then(|r| r.split_once(" entries, last hash "))
+        .map(|(n, h)| format!("{n}:{h}"))
+        .unwrap();
+
     let dir = s.stop().await;
     let dir = dir.path();
-    let (code, out) = audit(dir, &["verify"]).await;
+    let (code, out) = audit(dir, &["verify", "--expect", &noted]).await;
     assert_eq!(code, 0, "{out}");
+    let (n, _) = noted.split_once(':').unwrap();
+    let wrong = format!("{n}:{}", "0".repeat(64));
+    let (code, out) = audit(dir, &["verify", "--expect", &wrong]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("entry {n}'s hash is ")), "{out}");
+    let beyond = format!("{}:{}", n.parse::<i64>().unwrap() + 1000, "0".repeat(64));
+    let (code, out) = audit(dir, &["verify", "--expect", &beyond]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("missing (the log ends before it)"), "{out}");
     let listed = audit(dir, &["list"]).await.1;
     for needle in [
         "user.create user:",
@@ -189,7 +206,7 @@ async fn the_audit_trail_records_an_incident_and_verify_names_a_tampered_entry()
     );
     assert!(!listed.contains("argon2"), "a password hash in the log");
     let entries = listed.lines().count();
-    assert!(out.contains(&format!("{entries} entries")), "{out}");
+    assert_eq!(entries.to_string(), n, "verify counted every listed entry");
     let of_incident = audit(dir, &["list", "--incident", &id.to_string()]).await.1;
     assert_eq!(of_incident.lines().count(), 4, "{of_incident}");
 

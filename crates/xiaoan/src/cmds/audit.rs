@@ -27,6 +27,11 @@ pub enum AuditCommand {
         /// Data directory holding xiaoan.db.
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
+        /// An entry's number and hash noted earlier (`SEQ:HASH`, from a previous verify): the
+        /// entry must still be there with that hash. Catches a log cut at its end or rewritten
+        /// from some entry on, which the chain alone cannot.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect: Option<String>,
     },
     /// Print entries, oldest first.
     List {
@@ -62,19 +67,43 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<i32> {
 /// What `audit` prints, and its exit status.
 pub async fn output(args: AuditArgs) -> anyhow::Result<(i32, String)> {
     match args.command {
-        AuditCommand::Verify { data_dir } => {
+        AuditCommand::Verify { data_dir, expect } => {
+            let expect = expect.as_deref().map(parse_expect).transpose()?;
             let file = open(&data_dir).await?;
             let verdict = file.verify().await.context("reading the audit log")?;
+            let anchor = match (&verdict, expect) {
+                (Ok(_), Some((seq, hash))) => {
+                    let found = file
+                        .entries(&AuditFilter {
+                            incident_id: None,
+                            after_seq: seq - 1,
+                            limit: Some(1),
+                        })
+                        .await
+                        .context("reading the audit log")?;
+                    match found.first().filter(|e| e.seq == seq) {
+                        None => Some(format!("entry {seq} missing (the log ends before it)")),
+                        Some(e) if !e.hash.eq_ignore_ascii_case(&hash) => Some(format!(
+                            "entry {seq}'s hash is {}, not the expected {hash} \
+                             (the log was rewritten from there or before)",
+                            e.hash
+                        )),
+                        Some(_) => None,
+                    }
+                }
+                _ => None,
+            };
             file.close().await;
-            match verdict {
-                Ok(summary) => Ok((
+            match (verdict, anchor) {
+                (Err(broken), _) => Ok((1, format!("audit log BROKEN: {broken}\n"))),
+                (Ok(_), Some(mismatch)) => Ok((1, format!("audit log BROKEN: {mismatch}\n"))),
+                (Ok(summary), None) => Ok((
                     0,
                     format!(
                         "audit log intact: {} entries, last hash {}\n",
                         summary.entries, summary.last_hash
                     ),
                 )),
-                Err(broken) => Ok((1, format!("audit log BROKEN: {broken}\n"))),
             }
         }
         AuditCommand::List {
@@ -101,6 +130,25 @@ pub async fn output(args: AuditArgs) -> anyhow::Result<(i32, String)> {
             Ok((0, text))
         }
     }
+}
+
+/// `SEQ:HASH` → (seq, hash).
+fn parse_expect(s: &str) -> anyhow::Result<(i64, String)> {
+    let (seq, hash) = s
+        .split_once(':')
+        .context("--expect takes SEQ:HASH, e.g. 57:3f2a…")?;
+    let seq: i64 = seq
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .context("--expect: SEQ must be an entry number (1 or more)")?;
+    let hash = hash.trim();
+    anyhow::ensure!(
+        hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        "--expect: HASH must be 64 hex digits"
+    );
+    Ok((seq, hash.to_ascii_lowercase()))
 }
 
 /// `57 2026-11-29T10:01:02.000Z incident.claim incident:12 by 张警官 (police_operator, user 3) {…}`.

@@ -28,6 +28,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use auth::{hash_password, new_secret, verify_password};
 pub use devices_port::{CommandFailure, DevicePort};
+#[doc(hidden)]
+pub use routes::fuzzing;
 pub use state::{AppState, WebSettings};
 
 /// Largest request body accepted.

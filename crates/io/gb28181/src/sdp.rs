@@ -1,7 +1,8 @@
 //! The SDP of GB/T 28181 live video: the platform's offer (`s=Play`, PS/H.264/MPEG-4 payload
 //! types, `recvonly`, `y=` SSRC, UDP or TCP passive/active) and reading the device's answer (its
 //! address and port, transport, SSRC). Sans-IO text in, text out; tolerant of the usual device
-//! quirks (LF-only lines, spaces, missing `c=` at session level, upper-case keys).
+//! quirks (LF-only lines, spaces, missing `c=` at session level, upper-case keys). No imports:
+//! the fuzz target `gb_sdp` (`fuzz/`) compiles this file on its own.
 
 /// How the media travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

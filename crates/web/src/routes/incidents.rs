@@ -166,6 +166,27 @@ fn note_of(value: Value) -> ApiResult<Option<String>> {
     Ok(note)
 }
 
+/// Decodes and checks the body of `action` as [`command_for`] does, short of the store look-ups
+/// (what the fuzz target `web_json` runs on arbitrary bodies).
+pub(crate) fn check_action_body(action: &str, value: Value) -> ApiResult<()> {
+    match action {
+        "claim" => body::<NoBody>(value).map(drop),
+        "dispatch" => {
+            let b: DispatchBody = body(value)?;
+            check_note(b.note.as_deref())
+        }
+        "resolve" => {
+            let b: ResolveBody = body(value)?;
+            check_note(b.note.as_deref())
+        }
+        "notes" => {
+            let TextBody { text } = body(value)?;
+            check_note(Some(&text))
+        }
+        _ => note_of(value).map(drop),
+    }
+}
+
 /// Builds the command for `action`, checking the role and the body.
 async fn command_for(
     state: &AppState,

@@ -6,6 +6,8 @@ mod cameras;
 mod clips;
 mod devices;
 mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gb;
 mod incidents;
 mod me;

@@ -55,13 +55,23 @@ impl Hub {
                 _ = shutdown.cancelled() => return,
                 _ = tick.tick() => {
                     if let Err(e) = self.escalate_due().await {
-                        tracing::error!(error = %e, "escalation check failed");
+                        log_tick_failure(&e, "escalation check failed");
                     }
                     if let Err(e) = self.supervise_devices().await {
-                        tracing::error!(error = %e, "device supervision failed");
+                        log_tick_failure(&e, "device supervision failed");
                     }
                 }
             }
         }
+    }
+}
+
+/// A storage failure is logged once per episode by the storage state (`storage.rs`), not every
+/// second here; anything else is an error each time.
+fn log_tick_failure(e: &StoreError, what: &'static str) {
+    if matches!(e, StoreError::Unavailable(_)) {
+        tracing::debug!(error = %e, "{what} (storage failing)");
+    } else {
+        tracing::error!(error = %e, "{what}");
     }
 }

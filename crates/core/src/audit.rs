@@ -134,7 +134,14 @@ impl NewAuditEntry {
     /// `at`; `None` for steps that are not actions ([`step_action`]).
     pub fn of_step(incident: &Incident, step: &TimelineEntry, at: DateTime<Utc>) -> Option<Self> {
         let action = step_action(step.kind)?;
-        let actor = AuditActor::of_step(&step.actor, &incident.source, &incident.details);
+        // Only a press (or a repeated one) comes from the device; a step without a user after
+        // that (escalation) is the centre's own.
+        let actor = match step.kind {
+            EntryKind::Raised | EntryKind::Joined => {
+                AuditActor::of_step(&step.actor, &incident.source, &incident.details)
+            }
+            _ => AuditActor::of_step(&step.actor, "", &serde_json::Value::Null),
+        };
         let mut detail = serde_json::Map::new();
         detail.insert("event".into(), step.id.into());
         detail.insert("state".into(), incident.state.as_str().into());
@@ -556,6 +563,38 @@ mod tests {
                 seq: 2,
                 expected: 3
             }
+        );
+    }
+
+    #[test]
+    fn a_device_raises_but_the_centre_escalates() {
+        use crate::incident::{Command, NewAlarm, RaiseDecision, apply, raise_or_join};
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 10, 0, 0).unwrap();
+        let alarm = NewAlarm {
+            school_id: 1,
+            alarm_point_id: 1,
+            priority: 1,
+            kind: "panic".into(),
+            source: "dc09".into(),
+            silent: false,
+            note: None,
+            raised_by: Actor::system(),
+            raised_at: t0,
+            details: serde_json::json!({ "account": "1111" }),
+        };
+        let RaiseDecision::Create(incident, entries) = raise_or_join(None, &alarm, t0) else {
+            panic!("a first alarm creates");
+        };
+        let raised = NewAuditEntry::of_step(&incident, &entries[0], t0).unwrap();
+        assert_eq!(raised.action, "incident.raise");
+        assert_eq!(raised.actor.name, "dc09:1111");
+        assert_eq!(raised.school_id, Some(1));
+        assert!(NewAuditEntry::of_step(&incident, &entries[1], t0).is_none());
+        let (escalated, step) = apply(&incident, &Command::Escalate, &Actor::system(), t0).unwrap();
+        let e = NewAuditEntry::of_step(&escalated, &step, t0).unwrap();
+        assert_eq!(
+            (e.action.as_str(), e.actor.name.as_str()),
+            ("incident.escalate", "system")
         );
     }
 

@@ -5,7 +5,7 @@
 //! would, a row is edited (after dropping the trigger that refuses it) and verify names exactly
 //! that entry with exit status 1; a row deleted is named missing. Footage: a clip read in many
 //! requests is one entry per reader; its download and its release are entries too. A DC-09 alarm
-//! is by its panel account.
+//! is by its panel account. A channel binding and a device command are recorded with their outcome.
 
 #![allow(clippy::unwrap_used)]
 
@@ -20,7 +20,9 @@ use xiaoan::cmds::{Cli, Command};
 
 use common::TestServer;
 use serde_json::{Value, json};
+use xiaoan::cmds::demo::DEMO_ALARM_INPUT;
 use xiaoan_core::camera::{Camera, CameraSource};
+use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_media::clip::{TESTSRC_H264, frames};
 use xiaoan_sim::panel::{Panel, PanelEvent};
 
@@ -458,4 +460,92 @@ async fn a_dc09_alarm_and_its_retransmission_are_one_entry_by_the_panel_account(
     assert_eq!(raise["actor"]["user_id"], Value::Null);
     assert_eq!(raise["detail"]["data"]["details"]["account"], "1111");
     s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_binding_and_a_device_command_are_recorded_with_their_outcome() {
+    let s = TestServer::start().await;
+    let store = s.running.as_ref().unwrap().hub.store().clone();
+    // A GB/T 28181 alarm column of school 1, known but not registered now.
+    store
+        .upsert_gb_devices(&[GbDevice {
+            id: DEMO_ALARM_INPUT.into(),
+            name: "南门一键报警柱".into(),
+            manufacturer: "test".into(),
+            model: "test".into(),
+            firmware: String::new(),
+            transport: "udp".into(),
+            remote: "127.0.0.1:5999".into(),
+            online: false,
+            registered_at: None,
+            expires_at: None,
+            last_seen: None,
+            school_id: Some(1),
+        }])
+        .await
+        .unwrap();
+    store
+        .save_gb_catalog(
+            DEMO_ALARM_INPUT,
+            &[GbChannel {
+                id: DEMO_ALARM_INPUT.into(),
+                device_id: DEMO_ALARM_INPUT.into(),
+                name: "一键报警".into(),
+                type_code: 134,
+                status: "ON".into(),
+                manufacturer: "test".into(),
+                model: "test".into(),
+                address: String::new(),
+                longitude: None,
+                latitude: None,
+                school_id: Some(1),
+                alarm_point_id: Some(1),
+                updated_at: chrono::Utc::now(),
+            }],
+        )
+        .await
+        .unwrap();
+    let supervisor = s.login("supervisor").await;
+    let (status, out) = s
+        .put(
+            &supervisor,
+            &format!("/api/v1/gb/channels/{DEMO_ALARM_INPUT}/binding"),
+            json!({ "alarm_point_id": 2 }),
+        )
+        .await;
+    assert_eq!(status, 200, "{out}");
+    let (status, out) = s
+        .post(
+            &supervisor,
+            &format!("/api/v1/gb/devices/{DEMO_ALARM_INPUT}/control"),
+            json!({ "command": "arm" }),
+        )
+        .await;
+    assert_eq!(status, 409, "{out}");
+
+    let dir = s.stop().await;
+    let listed = audit(dir.path(), &["list"]).await.1;
+    let line = |action: &str| {
+        listed
+            .lines()
+            .find(|l| l.contains(action))
+            .unwrap_or_else(|| panic!("no {action} in\n{listed}"))
+            .to_owned()
+    };
+    let bind = line("gb.channel.bind");
+    assert!(
+        bind.contains(&format!(
+            "gb_channel:{DEMO_ALARM_INPUT} by 值班长 赵刚 (police_supervisor"
+        )),
+        "{bind}"
+    );
+    assert!(bind.contains("\"alarm_point_id\":2"), "{bind}");
+    assert!(bind.contains("\"was_alarm_point_id\":1"), "{bind}");
+    let control = line("gb.device.control");
+    assert!(
+        control.contains("\"result\":\"device_offline\""),
+        "{control}"
+    );
+    assert!(control.contains("Arm"), "{control}");
+    assert_eq!(audit(dir.path(), &["verify"]).await.0, 0);
 }

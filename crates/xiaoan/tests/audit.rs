@@ -5,7 +5,8 @@
 //! would, a row is edited (after dropping the trigger that refuses it) and verify names exactly
 //! that entry with exit status 1; a row deleted is named missing. Footage: a clip read in many
 //! requests is one entry per reader; its download and its release are entries too. A DC-09 alarm
-//! is by its panel account. A channel binding and a device command are recorded with their outcome.
+//! is by its panel account. A channel binding and a device command are recorded with their outcome;
+//! a recording segment read in several requests and a live view opened twice, once each.
 
 #![allow(clippy::unwrap_used)]
 
@@ -20,11 +21,13 @@ use xiaoan::cmds::{Cli, Command};
 
 use common::TestServer;
 use serde_json::{Value, json};
-use xiaoan::cmds::demo::DEMO_ALARM_INPUT;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use xiaoan::cmds::demo::{DEMO_ALARM_INPUT, DEMO_GATE_CAMERA};
 use xiaoan_core::camera::{Camera, CameraSource};
 use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_media::clip::{TESTSRC_H264, frames};
 use xiaoan_sim::panel::{Panel, PanelEvent};
+use xiaoan_store::NewRecording;
 
 /// `xiaoan audit ARGS --data-dir DIR`, parsed by the binary's command line and run in this
 /// process: exit status and output.
@@ -547,5 +550,82 @@ async fn a_channel_binding_and_a_device_command_are_recorded_with_their_outcome(
         "{control}"
     );
     assert!(control.contains("Arm"), "{control}");
+    assert_eq!(audit(dir.path(), &["verify"]).await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_views_and_live_views_are_recorded_once_per_reader_and_window() {
+    let s = TestServer::start().await;
+    let store = s.running.as_ref().unwrap().hub.store().clone();
+    // A recorded segment of the gate camera under the data directory.
+    let rel = "recordings/audit/segment.mp4";
+    let seg = s.dir.path().join(rel);
+    std::fs::create_dir_all(seg.parent().unwrap()).unwrap();
+    std::fs::write(&seg, vec![7u8; 4096]).unwrap();
+    let ms = chrono::Utc::now().timestamp_millis();
+    let rec = store
+        .insert_recording(&NewRecording {
+            camera_id: DEMO_GATE_CAMERA.into(),
+            path: rel.into(),
+            start_ms: ms - 60_000,
+            start_pts: 0,
+            codec: "avc1.42c01e".into(),
+            width: 320,
+            height: 240,
+        })
+        .await
+        .unwrap();
+    // The recorder publishes its data directory when it starts.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.recording_settings().await.unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the recorder never published its settings"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let operator = s.login("operator").await;
+    let guard = s.login("guard1").await;
+    let file = format!("/api/v1/recordings/{rec}/file");
+    for range in [None, Some("bytes=0-1023"), Some("bytes=1024-")] {
+        assert!([200, 206].contains(&fetch(&s, &operator, &file, range).await));
+    }
+    assert_eq!(fetch(&s, &guard, &file, None).await, 200);
+    // Live view: the WebSocket is recorded when it is accepted, once per window.
+    for _ in 0..2 {
+        let mut req = format!(
+            "{}/api/v1/cameras/{DEMO_GATE_CAMERA}/live",
+            s.base.replace("http://", "ws://")
+        )
+        .into_client_request()
+        .unwrap();
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {operator}").parse().unwrap(),
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        ws.close(None).await.unwrap();
+    }
+
+    let dir = s.stop().await;
+    let listed = audit(dir.path(), &["list"]).await.1;
+    let count = |needle: &str| listed.lines().filter(|l| l.contains(needle)).count();
+    assert_eq!(
+        count(&format!("recording.view recording:{rec} by 接警员 李娜")),
+        1,
+        "{listed}"
+    );
+    assert_eq!(
+        count(&format!("recording.view recording:{rec} by 门卫 张建国")),
+        1,
+        "{listed}"
+    );
+    assert_eq!(
+        count(&format!(
+            "video.live camera:{DEMO_GATE_CAMERA} by 接警员 李娜"
+        )),
+        1,
+        "{listed}"
+    );
     assert_eq!(audit(dir.path(), &["verify"]).await.0, 0);
 }

@@ -5,7 +5,7 @@
 //! HA2 is computed from the `uri=` the client sent, not from the Request-URI: sipp, for one,
 //! sends `uri="sip:IP:PORT"`.
 
-use crate::text::{quote, split_outside_quotes, unquote};
+use crate::text::{quote, split_outside_quotes_only, unquote};
 use md5::{Digest, Md5};
 use std::fmt;
 
@@ -74,7 +74,7 @@ fn parse_auth_params(s: &str) -> Option<Vec<(String, String)>> {
         return None;
     }
     let mut out = Vec::new();
-    for item in split_outside_quotes(rest, ',') {
+    for item in split_outside_quotes_only(rest, ',') {
         let item = item.trim();
         if item.is_empty() {
             continue;

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::text::is_token;
 use crate::{
     Challenge, ClientTransaction, Credentials, Message, ServerTransactions, StreamReader, Timers,
     Transport, answer, parse_datagram,
@@ -74,13 +75,6 @@ fn read_stream_with(data: &[u8], chunk: usize, max: usize) -> Vec<Result<Vec<u8>
         }
     }
     out
-}
-
-/// A value `Display` writes unquoted survives only if it is a plain token.
-fn is_token(v: &str) -> bool {
-    !v.is_empty()
-        && v.bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b',' | b'"' | b'\\' | b'='))
 }
 
 /// Target `sip_digest`: `data` as a `WWW-Authenticate` and an `Authorization` header value.

@@ -12,6 +12,16 @@ pub(crate) fn is_token(s: &str) -> bool {
 
 /// Splits `s` at `sep` characters that are outside double quotes and angle brackets.
 pub(crate) fn split_outside_quotes(s: &str, sep: char) -> Vec<&str> {
+    split(s, sep, true)
+}
+
+/// Splits `s` at `sep` characters outside double quotes; `<` and `>` are plain characters
+/// (digest parameters, where an unquoted `<` must not swallow the parameters after it).
+pub(crate) fn split_outside_quotes_only(s: &str, sep: char) -> Vec<&str> {
+    split(s, sep, false)
+}
+
+fn split(s: &str, sep: char, angles: bool) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut in_quotes = false;
     let mut escaped = false;
@@ -25,8 +35,8 @@ pub(crate) fn split_outside_quotes(s: &str, sep: char) -> Vec<&str> {
         match c {
             '\\' if in_quotes => escaped = true,
             '"' => in_quotes = !in_quotes,
-            '<' if !in_quotes => angle = true,
-            '>' if !in_quotes => angle = false,
+            '<' if angles && !in_quotes => angle = true,
+            '>' if angles && !in_quotes => angle = false,
             c if c == sep && !in_quotes && !angle => {
                 parts.push(s.get(start..i).unwrap_or(""));
                 start = i + c.len_utf8();

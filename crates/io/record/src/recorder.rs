@@ -239,6 +239,7 @@ pub async fn run(
     let mut rec = Recorder::new(config, camera_id.clone(), store);
     loop {
         let mut viewer = track.subscribe();
+        let mut skips = 0;
         let failed = loop {
             let item = tokio::select! {
                 _ = shutdown.cancelled() => break None,
@@ -247,6 +248,17 @@ pub async fn run(
             let Some(item) = item else { break None };
             if let Err(e) = rec.item(item).await {
                 break Some(e);
+            }
+            // A recorder slower than its camera is skipped forward like any viewer: say so.
+            let st = viewer.stats();
+            if st.skips > skips {
+                skips = st.skips;
+                tracing::warn!(
+                    camera = %camera_id,
+                    skips,
+                    dropped_frames = st.dropped_frames,
+                    "recording fell behind the camera; frames skipped to the next keyframe"
+                );
             }
         };
         if let Err(e) = rec.finish().await {

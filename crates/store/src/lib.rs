@@ -308,31 +308,7 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
     /// Walks the whole audit chain from entry 1: `Ok(Err(..))` names its first broken link.
     async fn verify_audit(&self) -> Result<std::result::Result<ChainSummary, ChainBreak>> {
-        const PAGE: u32 = 5000;
-        let mut check = ChainCheck::new();
-        let mut after = 0;
-        loop {
-            let page = self
-                .audit_entries(&AuditFilter {
-                    incident_id: None,
-                    after_seq: after,
-                    limit: Some(PAGE),
-                })
-                .await?;
-            for r in &page {
-                if let Err(b) = check.push(r) {
-                    return Ok(Err(b));
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == PAGE as usize => after = last.seq,
-                _ => break,
-            }
-        }
-        Ok(Ok(ChainSummary {
-            entries: check.entries(),
-            last_hash: check.last_hash().to_owned(),
-        }))
+        walk_audit_chain(|filter| async move { self.audit_entries(&filter).await }).await
     }
 
     /// Records a segment that just opened (state `open`); returns its id.
@@ -537,4 +513,40 @@ pub struct RecordingSettings {
     /// Set by a retention pass that had to delete footage younger than `retention_days`.
     pub warning: Option<String>,
     pub updated_ms: i64,
+}
+
+/// Walks the whole audit chain from entry 1, a page at a time through `page`:
+/// `Ok(Err(..))` names its first broken link. Shared by [`Store::verify_audit`] and the
+/// read-only reader `xiaoan audit verify` uses.
+pub(crate) async fn walk_audit_chain<F, Fut>(
+    mut page: F,
+) -> Result<std::result::Result<ChainSummary, ChainBreak>>
+where
+    F: FnMut(AuditFilter) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<AuditRecord>>>,
+{
+    const PAGE: u32 = 5000;
+    let mut check = ChainCheck::new();
+    let mut after = 0;
+    loop {
+        let rows = page(AuditFilter {
+            incident_id: None,
+            after_seq: after,
+            limit: Some(PAGE),
+        })
+        .await?;
+        for r in &rows {
+            if let Err(b) = check.push(r) {
+                return Ok(Err(b));
+            }
+        }
+        match rows.last() {
+            Some(last) if rows.len() == PAGE as usize => after = last.seq,
+            _ => break,
+        }
+    }
+    Ok(Ok(ChainSummary {
+        entries: check.entries(),
+        last_hash: check.last_hash().to_owned(),
+    }))
 }

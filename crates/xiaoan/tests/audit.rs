@@ -24,7 +24,6 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use xiaoan::cmds::demo::{DEMO_ALARM_INPUT, DEMO_GATE_CAMERA};
 use xiaoan_core::camera::{Camera, CameraSource};
-use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_media::clip::{TESTSRC_H264, frames};
 use xiaoan_sim::panel::{Panel, PanelEvent};
 use xiaoan_store::NewRecording;
@@ -470,44 +469,7 @@ async fn a_channel_binding_and_a_device_command_are_recorded_with_their_outcome(
     let s = TestServer::start().await;
     let store = s.running.as_ref().unwrap().hub.store().clone();
     // A GB/T 28181 alarm column of school 1, known but not registered now.
-    store
-        .upsert_gb_devices(&[GbDevice {
-            id: DEMO_ALARM_INPUT.into(),
-            name: "南门一键报警柱".into(),
-            manufacturer: "test".into(),
-            model: "test".into(),
-            firmware: String::new(),
-            transport: "udp".into(),
-            remote: "127.0.0.1:5999".into(),
-            online: false,
-            registered_at: None,
-            expires_at: None,
-            last_seen: None,
-            school_id: Some(1),
-        }])
-        .await
-        .unwrap();
-    store
-        .save_gb_catalog(
-            DEMO_ALARM_INPUT,
-            &[GbChannel {
-                id: DEMO_ALARM_INPUT.into(),
-                device_id: DEMO_ALARM_INPUT.into(),
-                name: "一键报警".into(),
-                type_code: 134,
-                status: "ON".into(),
-                manufacturer: "test".into(),
-                model: "test".into(),
-                address: String::new(),
-                longitude: None,
-                latitude: None,
-                school_id: Some(1),
-                alarm_point_id: Some(1),
-                updated_at: chrono::Utc::now(),
-            }],
-        )
-        .await
-        .unwrap();
+    common::seed_alarm_column(store.as_ref()).await;
     let supervisor = s.login("supervisor").await;
     let (status, out) = s
         .put(

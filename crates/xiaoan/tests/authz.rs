@@ -20,7 +20,6 @@ use common::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
 use xiaoan::cmds::demo::{DEMO_ALARM_INPUT, DEMO_GATE_CAMERA};
-use xiaoan_core::gb::{GbChannel, GbDevice};
 use xiaoan_core::incident::{Actor, Command, Disposition, IncidentState, NewAlarm};
 use xiaoan_store::{ClipState, NewClip, NewRecording, RecordingEnd};
 
@@ -358,44 +357,7 @@ async fn fixture(s: &TestServer) -> Fixture {
         .await
         .unwrap();
     // A GB/T 28181 device of school 1 with its channel bound to the gate (not registered now).
-    store
-        .upsert_gb_devices(&[GbDevice {
-            id: DEMO_ALARM_INPUT.into(),
-            name: "南门一键报警柱".into(),
-            manufacturer: "test".into(),
-            model: "test".into(),
-            firmware: String::new(),
-            transport: "udp".into(),
-            remote: "127.0.0.1:5999".into(),
-            online: false,
-            registered_at: None,
-            expires_at: None,
-            last_seen: None,
-            school_id: Some(1),
-        }])
-        .await
-        .unwrap();
-    store
-        .save_gb_catalog(
-            DEMO_ALARM_INPUT,
-            &[GbChannel {
-                id: DEMO_ALARM_INPUT.into(),
-                device_id: DEMO_ALARM_INPUT.into(),
-                name: "一键报警".into(),
-                type_code: 134,
-                status: "ON".into(),
-                manufacturer: "test".into(),
-                model: "test".into(),
-                address: String::new(),
-                longitude: None,
-                latitude: None,
-                school_id: Some(1),
-                alarm_point_id: Some(1),
-                updated_at: now,
-            }],
-        )
-        .await
-        .unwrap();
+    common::seed_alarm_column(store.as_ref()).await;
     Fixture { inc, clip, rec }
 }
 

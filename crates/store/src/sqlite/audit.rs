@@ -8,9 +8,7 @@ use std::path::Path;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
-use xiaoan_core::audit::{
-    AuditRecord, ChainBreak, ChainCheck, ChainSummary, GENESIS_HASH, NewAuditEntry,
-};
+use xiaoan_core::audit::{AuditRecord, ChainBreak, ChainSummary, GENESIS_HASH, NewAuditEntry};
 
 use super::write_tx::Writes;
 use super::{BUSY_TIMEOUT, SqliteStore, map_err, multirow};
@@ -204,31 +202,7 @@ impl AuditFile {
 
     /// Walks the whole chain: `Ok(Err(..))` names its first broken link.
     pub async fn verify(&self) -> Result<std::result::Result<ChainSummary, ChainBreak>> {
-        const PAGE: u32 = 5000;
-        let mut check = ChainCheck::new();
-        let mut after = 0;
-        loop {
-            let page = self
-                .entries(&AuditFilter {
-                    incident_id: None,
-                    after_seq: after,
-                    limit: Some(PAGE),
-                })
-                .await?;
-            for r in &page {
-                if let Err(b) = check.push(r) {
-                    return Ok(Err(b));
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == PAGE as usize => after = last.seq,
-                _ => break,
-            }
-        }
-        Ok(Ok(ChainSummary {
-            entries: check.entries(),
-            last_hash: check.last_hash().to_owned(),
-        }))
+        crate::walk_audit_chain(|filter| async move { self.entries(&filter).await }).await
     }
 
     /// Closes the connection.

@@ -128,6 +128,29 @@ async fn start_child(args: &LiveArgs, device_ids: &[String]) -> anyhow::Result<L
     })
 }
 
+/// The simulated cameras of the video benchmarks: one channel each, over 4 UDP sockets, at most
+/// 50 registrations in progress.
+pub(super) fn camera_fleet(sip: SocketAddr, password: &str, ids: &[String]) -> FleetConfig {
+    FleetConfig {
+        to: sip,
+        profile: Profile {
+            password: password.into(),
+            retry_after: Duration::from_secs(5),
+            transport: Transport::Udp,
+            ..Profile::default()
+        },
+        devices: ids
+            .iter()
+            .map(|id| DeviceSpec {
+                id: id.clone(),
+                channels: vec![id.clone()],
+            })
+            .collect(),
+        sockets: 4,
+        register_window: 50,
+    }
+}
+
 pub(super) async fn login(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     let res = client
         .post(format!("{base}/api/v1/login"))
@@ -338,24 +361,7 @@ pub async fn run(args: LiveArgs) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = pid.and_then(rss_kib);
 
-    let fleet_cfg = FleetConfig {
-        to: child.sip,
-        profile: Profile {
-            password: SIP_PASSWORD.into(),
-            retry_after: Duration::from_secs(5),
-            transport: Transport::Udp,
-            ..Profile::default()
-        },
-        devices: ids
-            .iter()
-            .map(|id| DeviceSpec {
-                id: id.clone(),
-                channels: vec![id.clone()],
-            })
-            .collect(),
-        sockets: 4,
-        register_window: 50,
-    };
+    let fleet_cfg = camera_fleet(child.sip, SIP_PASSWORD, &ids);
     let fleet = gb_device::start_with_clip(fleet_cfg, None, clip.clone()).await?;
     let t_live = Instant::now();
     let live_deadline = t_live + Duration::from_secs(30) + Duration::from_millis(n as u64 * 200);

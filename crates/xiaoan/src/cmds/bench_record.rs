@@ -24,7 +24,7 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 use xiaoan_core::camera::{Camera, CameraSource};
 use xiaoan_media::{Frame, TIMESCALE, Track, TrackConfig};
-use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, Profile, Transport};
+use xiaoan_sim::gb_device;
 use xiaoan_store::{Recording, RecordingFilter, Store};
 
 use super::live::{camera_id, cameras_live, free_port, login};
@@ -495,24 +495,7 @@ async fn ingest(args: &RecordArgs, dir: &Path, data: &Path) -> anyhow::Result<Re
     let rss_idle = pid.and_then(rss_kib);
 
     let fleet = gb_device::start_with_clip(
-        FleetConfig {
-            to: sip,
-            profile: Profile {
-                password: SIP_PASSWORD.into(),
-                retry_after: Duration::from_secs(5),
-                transport: Transport::Udp,
-                ..Profile::default()
-            },
-            devices: ids
-                .iter()
-                .map(|id| DeviceSpec {
-                    id: id.clone(),
-                    channels: vec![id.clone()],
-                })
-                .collect(),
-            sockets: 4,
-            register_window: 50,
-        },
+        super::live::camera_fleet(sip, SIP_PASSWORD, &ids),
         None,
         Some(frames),
     )

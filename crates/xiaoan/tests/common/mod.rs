@@ -229,3 +229,48 @@ impl EventStream {
         }
     }
 }
+
+/// Stores the demo's GB/T 28181 one-key alarm column of school 1 (known, not registered now)
+/// with its channel bound to alarm point 1, the gate.
+pub async fn seed_alarm_column(store: &dyn xiaoan_store::Store) {
+    use xiaoan::cmds::demo::DEMO_ALARM_INPUT;
+    use xiaoan_core::gb::{GbChannel, GbDevice};
+    store
+        .upsert_gb_devices(&[GbDevice {
+            id: DEMO_ALARM_INPUT.into(),
+            name: "南门一键报警柱".into(),
+            manufacturer: "test".into(),
+            model: "test".into(),
+            firmware: String::new(),
+            transport: "udp".into(),
+            remote: "127.0.0.1:5999".into(),
+            online: false,
+            registered_at: None,
+            expires_at: None,
+            last_seen: None,
+            school_id: Some(1),
+        }])
+        .await
+        .expect("store the alarm column");
+    store
+        .save_gb_catalog(
+            DEMO_ALARM_INPUT,
+            &[GbChannel {
+                id: DEMO_ALARM_INPUT.into(),
+                device_id: DEMO_ALARM_INPUT.into(),
+                name: "一键报警".into(),
+                type_code: 134,
+                status: "ON".into(),
+                manufacturer: "test".into(),
+                model: "test".into(),
+                address: String::new(),
+                longitude: None,
+                latitude: None,
+                school_id: Some(1),
+                alarm_point_id: Some(1),
+                updated_at: chrono::Utc::now(),
+            }],
+        )
+        .await
+        .expect("store its catalog");
+}

@@ -63,6 +63,7 @@ GET    /api/v1/incidents/{new}                  -         received    401 200 20
 GET    /api/v1/incidents/{inc}/audit            -         -           401 200 200 200 200 200 200  200 200 404 404 404
 POST   /api/v1/incidents/{new}/claim            {}        received    401 200 200 404 403 403 403  403 403 404 404 404
 POST   /api/v1/incidents/{new}/dispatch         dispatch  claimed     401 200 200 404 403 403 403  403 403 404 404 404
+POST   /api/v1/incidents/{new}/dispatch         dispatch9 claimed     401 400 400 404 403 403 403  403 403 404 404 404
 POST   /api/v1/incidents/{new}/arrive           {}        dispatched  401 200 200 200 403 403 403  403 403 404 404 404
 POST   /api/v1/incidents/{new}/resolve          resolve   dispatched  401 200 200 403 403 403 403  403 403 404 404 404
 POST   /api/v1/incidents/{new}/close            {}        resolved    401 200 200 403 403 403 403  403 403 404 404 404
@@ -100,6 +101,9 @@ fn body(name: &str) -> Option<Value> {
         "login" => json!({ "username": "guard1", "password": "demo" }),
         "press1" => json!({ "alarm_point_id": 1 }),
         "dispatch" => json!({ "unit": "巡逻一组" }),
+        // Names a user who is no officer: 400 for those who may dispatch, 403 for the rest
+        // (the role is checked before the body is looked at).
+        "dispatch9" => json!({ "unit": "巡逻一组", "officer_user_id": 999_999 }),
         "resolve" => json!({ "disposition": "test", "note": "matrix" }),
         "note" => json!({ "text": "matrix" }),
         "arm" => json!({ "command": "arm" }),

@@ -195,10 +195,23 @@ async fn command_for(
     action: &str,
     value: Value,
 ) -> ApiResult<Command> {
-    let (needed, command) = match action {
+    // The role is checked before the body is read: a refused caller learns nothing from it
+    // (not even whether a user id is an officer of this area).
+    let needed = match action {
+        "claim" => Action::Claim,
+        "dispatch" => Action::Dispatch,
+        "arrive" => Action::Arrive,
+        "resolve" => Action::Resolve,
+        "close" => Action::Close,
+        "accidental" => Action::ReportAccidental,
+        "notes" => Action::Note,
+        other => return Err(ApiError::not_found(&format!("action {other:?}"))),
+    };
+    require(user, needed)?;
+    let command = match action {
         "claim" => {
             let NoBody {} = body(value)?;
-            (Action::Claim, Command::Claim)
+            Command::Claim
         }
         "dispatch" => {
             let b: DispatchBody = body(value)?;
@@ -225,53 +238,37 @@ async fn command_for(
                     }
                 }
             };
-            (
-                Action::Dispatch,
-                Command::Dispatch {
-                    unit,
-                    officer_user_id: b.officer_user_id,
-                    officer_name,
-                    note: b.note,
-                },
-            )
+            Command::Dispatch {
+                unit,
+                officer_user_id: b.officer_user_id,
+                officer_name,
+                note: b.note,
+            }
         }
-        "arrive" => (
-            Action::Arrive,
-            Command::Arrive {
-                note: note_of(value)?,
-            },
-        ),
+        "arrive" => Command::Arrive {
+            note: note_of(value)?,
+        },
         "resolve" => {
             let b: ResolveBody = body(value)?;
             check_note(b.note.as_deref())?;
-            (
-                Action::Resolve,
-                Command::Resolve {
-                    disposition: b.disposition,
-                    note: b.note,
-                },
-            )
+            Command::Resolve {
+                disposition: b.disposition,
+                note: b.note,
+            }
         }
-        "close" => (
-            Action::Close,
-            Command::Close {
-                note: note_of(value)?,
-            },
-        ),
-        "accidental" => (
-            Action::ReportAccidental,
-            Command::ReportAccidental {
-                note: note_of(value)?,
-            },
-        ),
+        "close" => Command::Close {
+            note: note_of(value)?,
+        },
+        "accidental" => Command::ReportAccidental {
+            note: note_of(value)?,
+        },
         "notes" => {
             let TextBody { text } = body(value)?;
             check_note(Some(&text))?;
-            (Action::Note, Command::Note { text })
+            Command::Note { text }
         }
         other => return Err(ApiError::not_found(&format!("action {other:?}"))),
     };
-    require(user, needed)?;
     Ok(command)
 }
 

@@ -316,11 +316,31 @@ async fn raised_incident_gets_a_clip_per_camera() {
 /// and a one-key press by guard1: the incident carries a clip of about before + after seconds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gb28181_gate_camera_clip_of_a_one_key_press() {
-    use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, Profile, Transport};
-    const GATE: &str = xiaoan::cmds::demo::DEMO_GATE_CAMERA;
     let mut config = Config::default();
     config.video.clip_before_secs = BEFORE;
     config.video.clip_after_secs = AFTER;
+    gate_clip_of_a_press(config).await;
+}
+
+/// The same with the shipped windows (30 s before, 30 s after): the demo's press yields a clip
+/// of about a minute. Takes a little over a minute: the pre-roll must fill first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_shipped_windows_the_gate_clip_is_a_minute() {
+    let config = Config::default();
+    assert_eq!(
+        (config.video.clip_before_secs, config.video.clip_after_secs),
+        (30, 30)
+    );
+    gate_clip_of_a_press(config).await;
+}
+
+/// The demo's gate camera streams from the simulator long enough to fill the window before the
+/// press; guard1 presses; the clip completes within 3 s of its post-window and lasts about
+/// before + after seconds.
+async fn gate_clip_of_a_press(config: Config) {
+    use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, Profile, Transport};
+    const GATE: &str = xiaoan::cmds::demo::DEMO_GATE_CAMERA;
+    let (before, after) = (config.video.clip_before_secs, config.video.clip_after_secs);
     let s = TestServer::start_with(config).await;
     let fleet = gb_device::start(
         FleetConfig {
@@ -352,8 +372,8 @@ async fn gb28181_gate_camera_clip_of_a_one_key_press() {
         .unwrap()
         .track
         .clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while track.state().frames < u64::from(BEFORE + 1) * 25 {
+    let deadline = Instant::now() + Duration::from_secs(u64::from(before) + 20);
+    while track.state().frames < u64::from(before + 1) * 25 {
         assert!(Instant::now() < deadline, "the gate camera does not stream");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -364,14 +384,14 @@ async fn gb28181_gate_camera_clip_of_a_one_key_press() {
     let pressed = Instant::now();
     assert_eq!(status, 201, "{body}");
     let id = body["incident_id"].as_i64().unwrap();
-    let by = pressed + Duration::from_secs(u64::from(AFTER) + 3);
+    let by = pressed + Duration::from_secs(u64::from(after) + 3);
     let done = until_complete(&s, &op, id, GATE, by).await;
     assert_eq!(done["camera_name"], "南门摄像机");
     let (status, _, whole) = fetch(&s, &op, done["url"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     if ffmpeg_present() {
         let secs = check_mp4(&whole);
-        let want = f64::from(BEFORE + AFTER);
+        let want = f64::from(before + after);
         assert!(
             secs >= want - 0.5 && secs <= want + 1.5,
             "gate clip {secs} s, wanted about {want} s"

@@ -92,6 +92,24 @@ impl std::fmt::Debug for MediaEndpoint {
     }
 }
 
+/// Receive buffer asked for on each RTP/UDP socket: about 8 s of a 2 Mbit/s stream. The
+/// kernel's default (`net.core.rmem_default`, often 208 KiB, under a second) overflows when
+/// hundreds of cameras send while the runtime threads are busy, and frames are lost before
+/// xiaoan sees them. The kernel caps the request at `net.core.rmem_max`.
+const UDP_RECV_BUFFER: usize = 2 * 1024 * 1024;
+
+/// A non-blocking UDP socket bound to `addr` with [`UDP_RECV_BUFFER`] asked for.
+fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket as RawSocket, Type};
+    let socket = RawSocket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if let Err(e) = socket.set_recv_buffer_size(UDP_RECV_BUFFER) {
+        tracing::debug!(error = %e, "media socket keeps the default receive buffer");
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
 impl MediaEndpoint {
     /// Opens an endpoint for `transport` on `ip`, on the first free port the cursor offers.
     pub async fn open(
@@ -103,7 +121,7 @@ impl MediaEndpoint {
         for port in ports.candidates() {
             let addr = SocketAddr::new(ip, port);
             let socket = match transport {
-                MediaTransport::Udp => UdpSocket::bind(addr).await.map(Socket::Udp),
+                MediaTransport::Udp => bind_udp(addr).map(Socket::Udp),
                 MediaTransport::TcpPassive => TcpListener::bind(addr).await.map(Socket::Listen),
                 MediaTransport::TcpActive => {
                     let s = if ip.is_ipv4() {
@@ -260,6 +278,31 @@ fn log_notes(d: &mut Depacketizer, label: &str) {
                 got = format!("{got:010}"),
                 "gb28181: the device sends another SSRC than y=; following it"
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{UDP_RECV_BUFFER, bind_udp};
+
+    /// The RTP socket gets the larger receive buffer whenever the kernel allows it
+    /// (`net.core.rmem_max`; Linux reports twice what was granted).
+    #[tokio::test]
+    async fn rtp_sockets_ask_for_a_large_receive_buffer() {
+        let socket = bind_udp("127.0.0.1:0".parse().expect("address")).expect("bind");
+        let got = socket2::SockRef::from(&socket)
+            .recv_buffer_size()
+            .expect("SO_RCVBUF");
+        let max = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok());
+        match max {
+            Some(max) => assert!(
+                got >= UDP_RECV_BUFFER.min(max),
+                "receive buffer {got}, rmem_max {max}"
+            ),
+            None => assert!(got > 0),
         }
     }
 }

@@ -295,7 +295,30 @@ async fn start_dc09(
         max_connections: c.max_connections as usize,
         ..Default::default()
     };
-    let tcp = bind(&c.addr).await.context("DC-09 receiver (TCP)")?;
+    // TCP and UDP share the port. With port 0 the kernel picks the TCP port, which another
+    // program may hold for UDP: then another port is tried (a few times).
+    let mut attempts = 0;
+    let (tcp, udp) = loop {
+        let tcp = bind(&c.addr).await.context("DC-09 receiver (TCP)")?;
+        if !c.udp {
+            break (tcp, None);
+        }
+        let addr = tcp.local_addr()?;
+        match tokio::net::UdpSocket::bind(addr).await {
+            Ok(udp) => break (tcp, Some(udp)),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && c.addr.ends_with(":0")
+                    && attempts < 16 =>
+            {
+                attempts += 1;
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("DC-09 receiver (UDP) cannot listen on {addr}")));
+            }
+        }
+    };
     let addr = tcp.local_addr()?;
     tasks.push(tokio::spawn(xiaoan_dc09::run_tcp(
         tcp,
@@ -304,10 +327,7 @@ async fn start_dc09(
         settings.clone(),
         shutdown.clone(),
     )));
-    if c.udp {
-        let udp = tokio::net::UdpSocket::bind(addr)
-            .await
-            .with_context(|| format!("DC-09 receiver (UDP) cannot listen on {addr}"))?;
+    if let Some(udp) = udp {
         tasks.push(tokio::spawn(xiaoan_dc09::run_udp(
             udp,
             hub.clone(),

@@ -45,6 +45,27 @@ pub struct Started {
 
 const IDLE: Duration = Duration::from_secs(600);
 
+/// Binds UDP and TCP on one address. With port 0 the kernel picks the UDP port, which may be
+/// taken for TCP by another program: then another port is tried (a few times).
+async fn bind_pair(addr: &str) -> std::io::Result<(UdpSocket, TcpListener, SocketAddr)> {
+    let mut attempts = 0;
+    loop {
+        let udp = UdpSocket::bind(addr).await?;
+        let local = udp.local_addr()?;
+        match TcpListener::bind(local).await {
+            Ok(tcp) => return Ok((udp, tcp, local)),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && addr.ends_with(":0")
+                    && attempts < 16 =>
+            {
+                attempts += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Binds UDP and TCP on `config.addr` and runs the platform until `shutdown`; the GB/T 28181
 /// cameras among `cameras` are invited as their sessions manager decides.
 pub async fn start(
@@ -57,9 +78,8 @@ pub async fn start(
         addr: config.addr.clone(),
         source,
     };
-    let udp = Arc::new(UdpSocket::bind(&config.addr).await.map_err(bind_err)?);
-    let addr = udp.local_addr().map_err(bind_err)?;
-    let tcp = TcpListener::bind(addr).await.map_err(bind_err)?;
+    let (udp, tcp, addr) = bind_pair(&config.addr).await.map_err(bind_err)?;
+    let udp = Arc::new(udp);
     let advertise = if !config.advertise.trim().is_empty() {
         config.advertise.trim().to_owned()
     } else if addr.ip().is_unspecified() {

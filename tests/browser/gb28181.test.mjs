@@ -108,11 +108,16 @@ async function openDevices(page) {
 async function closeIncident(page, id) {
   await page.locator(`[data-testid="queue-item"][data-incident-id="${id}"]`).click();
   await page.waitForSelector(`[data-testid="card"][data-incident-id="${id}"]`, { timeout: WAIT });
+  // Each step waits for the card to show the state it made: the card is drawn again on every
+  // change, and a choice made on the card before that would be lost.
+  const card = (state) => page.waitForSelector(`[data-testid="card"][data-incident-id="${id}"][data-state="${state}"]`, { timeout: WAIT });
   await page.getByTestId('act-claim').click();
+  await card('claimed');
   await page.getByTestId('resolve-disposition').selectOption('test');
   await page.getByTestId('act-resolve').click();
+  await card('resolved');
   await page.getByTestId('act-close').click();
-  await page.waitForSelector(`[data-testid="card"][data-incident-id="${id}"][data-state="closed"]`, { timeout: WAIT });
+  await card('closed');
 }
 
 test('a GB/T 28181 alarm reaches the console with its Chinese text; 设备管理 lists the device online and sends commands', async () => {

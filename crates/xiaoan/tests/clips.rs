@@ -92,13 +92,6 @@ fn check_mp4(data: &[u8]) -> f64 {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
-fn ffmpeg_present() -> bool {
-    std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok()
-}
-
 async fn fetch(
     s: &TestServer,
     token: &str,
@@ -199,7 +192,7 @@ async fn raised_incident_gets_a_clip_per_camera() {
     let (status, headers, partial) = fetch(&s, &op, &url).await;
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "video/mp4");
-    if ffmpeg_present() {
+    if common::has_ffmpeg() {
         let secs = check_mp4(&partial);
         assert!(
             secs >= f64::from(BEFORE) - 0.5,
@@ -216,7 +209,7 @@ async fn raised_incident_gets_a_clip_per_camera() {
     let (status, _, whole) = fetch(&s, &op, &url).await;
     assert_eq!(status, 200);
     assert_eq!(whole.len() as i64, done["bytes"].as_i64().unwrap());
-    if ffmpeg_present() {
+    if common::has_ffmpeg() {
         let secs = check_mp4(&whole);
         let want = f64::from(BEFORE + AFTER);
         assert!(
@@ -338,31 +331,10 @@ async fn with_the_shipped_windows_the_gate_clip_is_a_minute() {
 /// press; guard1 presses; the clip completes within 3 s of its post-window and lasts about
 /// before + after seconds.
 async fn gate_clip_of_a_press(config: Config) {
-    use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, Profile, Transport};
     const GATE: &str = xiaoan::cmds::demo::DEMO_GATE_CAMERA;
     let (before, after) = (config.video.clip_before_secs, config.video.clip_after_secs);
     let s = TestServer::start_with(config).await;
-    let fleet = gb_device::start(
-        FleetConfig {
-            to: s.sip(),
-            profile: Profile {
-                platform_id: "42280100002000000001".into(),
-                domain: "4228010000".into(),
-                password: "12345678".into(),
-                transport: Transport::Udp,
-                ..Profile::default()
-            },
-            devices: vec![DeviceSpec {
-                id: GATE.into(),
-                channels: vec![GATE.into()],
-            }],
-            sockets: 1,
-            register_window: 2,
-        },
-        None,
-    )
-    .await
-    .unwrap();
+    let fleet = common::gate_camera(&s).await;
     let track = s
         .running
         .as_ref()
@@ -389,7 +361,7 @@ async fn gate_clip_of_a_press(config: Config) {
     assert_eq!(done["camera_name"], "南门摄像机");
     let (status, _, whole) = fetch(&s, &op, done["url"].as_str().unwrap()).await;
     assert_eq!(status, 200);
-    if ffmpeg_present() {
+    if common::has_ffmpeg() {
         let secs = check_mp4(&whole);
         let want = f64::from(before + after);
         assert!(
@@ -477,7 +449,7 @@ async fn ten_simultaneous_incidents_each_get_their_clip() {
     for id in &ids {
         assert_eq!(clips.iter().filter(|c| c.incident_id == *id).count(), 1);
     }
-    if ffmpeg_present() {
+    if common::has_ffmpeg() {
         let want = f64::from(BEFORE + AFTER);
         for c in &clips {
             let secs = check_mp4(&std::fs::read(&c.path).unwrap());

@@ -11,17 +11,9 @@ use std::time::Duration;
 
 use common::TestServer;
 use xiaoan::config::Config;
-use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, FleetHandle, Profile};
 use xiaoan_store::{RecordingFilter, Store};
 
 const GATE: &str = "42280100001320000001";
-
-fn has_ffmpeg() -> bool {
-    std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 async fn closed(store: &dyn Store) -> Vec<xiaoan_store::Recording> {
     store
@@ -36,31 +28,12 @@ async fn closed(store: &dyn Store) -> Vec<xiaoan_store::Recording> {
         .collect()
 }
 
-async fn gate_camera(s: &TestServer) -> FleetHandle {
-    let cfg = FleetConfig {
-        to: s.sip(),
-        profile: Profile {
-            platform_id: "42280100002000000001".into(),
-            domain: "4228010000".into(),
-            password: "12345678".into(),
-            ..Profile::default()
-        },
-        devices: vec![DeviceSpec {
-            id: GATE.into(),
-            channels: vec![GATE.into()],
-        }],
-        sockets: 1,
-        register_window: 1,
-    };
-    gb_device::start(cfg, None).await.unwrap()
-}
-
 #[tokio::test]
 async fn the_gate_camera_is_recorded_into_decodable_indexed_segments() {
     let mut config = Config::default();
     config.video.segment_secs = 2;
     let s = TestServer::start_with(config.clone()).await;
-    let camera = gate_camera(&s).await;
+    let camera = common::gate_camera(&s).await;
     let store = s.running.as_ref().unwrap().hub.store().clone();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while closed(store.as_ref()).await.len() < 2 {
@@ -80,7 +53,7 @@ async fn the_gate_camera_is_recorded_into_decodable_indexed_segments() {
             std::fs::metadata(&path).unwrap().len(),
             u64::try_from(r.bytes).unwrap()
         );
-        if has_ffmpeg() {
+        if common::has_ffmpeg() {
             let out = std::process::Command::new("ffmpeg")
                 .args(["-v", "error", "-xerror", "-i"])
                 .arg(&path)

@@ -12,35 +12,8 @@ use std::time::Duration;
 use common::TestServer;
 use serde_json::Value;
 use xiaoan::config::Config;
-use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, FleetHandle, Profile};
 
 const GATE: &str = "42280100001320000001";
-
-fn has_ffmpeg() -> bool {
-    std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-async fn gate_camera(s: &TestServer) -> FleetHandle {
-    let cfg = FleetConfig {
-        to: s.sip(),
-        profile: Profile {
-            platform_id: "42280100002000000001".into(),
-            domain: "4228010000".into(),
-            password: "12345678".into(),
-            ..Profile::default()
-        },
-        devices: vec![DeviceSpec {
-            id: GATE.into(),
-            channels: vec![GATE.into()],
-        }],
-        sockets: 1,
-        register_window: 1,
-    };
-    gb_device::start(cfg, None).await.unwrap()
-}
 
 /// The closed segments the timeline lists.
 fn closed(list: &Value) -> Vec<Value> {
@@ -58,7 +31,7 @@ async fn recordings_are_listed_served_exported_and_scoped() {
     let mut config = Config::default();
     config.video.segment_secs = 2;
     let s = TestServer::start_with(config).await;
-    let camera = gate_camera(&s).await;
+    let camera = common::gate_camera(&s).await;
     let token = s.login("operator").await;
     let list_path = format!("/api/v1/cameras/{GATE}/recordings");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
@@ -140,7 +113,7 @@ async fn recordings_are_listed_served_exported_and_scoped() {
     let mp4 = export.bytes().await.unwrap();
     let file = s.dir.path().join("export.mp4");
     std::fs::write(&file, &mp4).unwrap();
-    if has_ffmpeg() {
+    if common::has_ffmpeg() {
         let out = std::process::Command::new("ffmpeg")
             .args(["-v", "error", "-xerror", "-i"])
             .arg(&file)

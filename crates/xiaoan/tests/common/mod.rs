@@ -274,3 +274,37 @@ pub async fn seed_alarm_column(store: &dyn xiaoan_store::Store) {
         .await
         .expect("store its catalog");
 }
+
+/// Whether ffmpeg runs here (the test command installs it; checks that need it are skipped
+/// without it).
+pub fn has_ffmpeg() -> bool {
+    std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The demo's gate camera (`DEMO_GATE_CAMERA`, always on: linked to 南门门卫室) played by the
+/// device simulator over UDP, registered with the demo platform's password.
+pub async fn gate_camera(s: &TestServer) -> xiaoan_sim::gb_device::FleetHandle {
+    use xiaoan::cmds::demo::DEMO_GATE_CAMERA;
+    use xiaoan_sim::gb_device::{self, DeviceSpec, FleetConfig, Profile};
+    let cfg = FleetConfig {
+        to: s.sip(),
+        profile: Profile {
+            platform_id: "42280100002000000001".into(),
+            domain: "4228010000".into(),
+            password: "12345678".into(),
+            ..Profile::default()
+        },
+        devices: vec![DeviceSpec {
+            id: DEMO_GATE_CAMERA.into(),
+            channels: vec![DEMO_GATE_CAMERA.into()],
+        }],
+        sockets: 1,
+        register_window: 1,
+    };
+    gb_device::start(cfg, None)
+        .await
+        .expect("start the gate camera")
+}

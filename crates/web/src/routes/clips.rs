@@ -73,9 +73,7 @@ pub(super) async fn clips_of(
 
 /// Loads a clip whose incident the user may see, or 404; with its incident's school.
 async fn visible_clip(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<(Clip, Id)> {
-    let id: Id = id
-        .parse()
-        .map_err(|_| ApiError::bad_request(format!("clip id must be a number, got {id:?}")))?;
+    let id: Id = super::numeric_id("clip", id)?;
     let clip = state
         .hub
         .store()

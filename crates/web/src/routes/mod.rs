@@ -123,6 +123,12 @@ fn sees(dir: &Directory, user: &User, incident: &Incident) -> bool {
         .is_some_and(|s| access::sees_incident(user, s, incident))
 }
 
+/// A numeric id from a path segment, or 400 naming what it should have been.
+fn numeric_id(what: &str, id: &str) -> ApiResult<i64> {
+    id.parse()
+        .map_err(|_| ApiError::bad_request(format!("{what} id must be a number, got {id:?}")))
+}
+
 /// Loads an incident the user may see, or 404 (also when it exists but is out of scope).
 async fn visible_incident(
     state: &AppState,
@@ -130,9 +136,7 @@ async fn visible_incident(
     user: &CurrentUser,
     id: &str,
 ) -> ApiResult<Incident> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_request(format!("incident id must be a number, got {id:?}")))?;
+    let id = numeric_id("incident", id)?;
     match state.hub.store().incident(id).await? {
         Some(i) if sees(dir, &user.user, &i) => Ok(i),
         _ => Err(ApiError::not_found("incident")),

@@ -176,9 +176,7 @@ pub(crate) async fn file(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_request(format!("recording id must be a number, got {id:?}")))?;
+    let id: i64 = super::numeric_id("recording", &id)?;
     let rec = state
         .hub
         .store()
